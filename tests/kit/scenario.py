@@ -1,0 +1,197 @@
+"""Scenarios: JSONL scripts of client input, run against a server to get a transcript.
+
+A scenario is data, so the same steps drive the reference and pycodex. Each line is one step:
+
+  {"send": <message>}                       a message, written as one compact JSON line
+  {"send_raw": "<text>"}                    text written as is, plus "\\n" (bad JSON, CRLF, ...)
+  {"send_big": {"template": <message>, "bytes": N}}
+                                            the message with its "@BIG@" string made N bytes long
+  {"quiet": 0.3}                            collect whatever arrives until 0.3 s of silence
+  {"comment": "..."}                        ignored
+  {"improvement": "<README entry>", ...}    a deliberate difference (see compare.py)
+
+After a send, the runner waits for the reply when the input is a request (`method` a string,
+`id` an int or a string); a send step may say `"reply": false` (the reference stays silent) or
+`"reply": <id>` to override that guess. It then collects late messages until a short silence.
+A missing reply is recorded as a ("timeout", id) entry, so it shows in the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.kit.home import RunHome
+from tests.kit.session import Session
+
+Entry = tuple[str, Any]
+Transcript = list[Entry]
+
+BIG_MARKER = "@BIG@"
+_SEND_KINDS = ("send", "send_raw", "send_big")
+_STEP_KEYS: dict[str, frozenset[str]] = {
+    "send": frozenset({"send", "reply", "timeout"}),
+    "send_raw": frozenset({"send_raw", "reply", "timeout"}),
+    "send_big": frozenset({"send_big", "reply", "timeout"}),
+    "quiet": frozenset({"quiet"}),
+    "comment": frozenset({"comment"}),
+    "improvement": frozenset(
+        {"improvement", "scope", "extra_fields", "reference", "pycodex", "comment"}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """A deliberate difference, tied to one exchange or to all of them.
+
+    Exchange n is the n-th send step and what came back (0: anything before the first send).
+    """
+
+    name: str
+    exchange: int | None
+    extra_fields: tuple[str, ...] = ()
+    reference: list[Any] | None = None
+    pycodex: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    steps: list[dict[str, Any]]
+    improvements: list[Improvement] = field(default_factory=list)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Parse and check a scenario file; a malformed step is an error, never skipped."""
+    steps: list[dict[str, Any]] = []
+    improvements: list[Improvement] = []
+    sends = 0
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{number}"
+        step = json.loads(line)
+        if not isinstance(step, dict):
+            raise ValueError(f"{where}: a step must be a JSON object")
+        kind = next((key for key in _STEP_KEYS if key in step), None)
+        if kind is None or not set(step) <= _STEP_KEYS[kind]:
+            raise ValueError(f"{where}: unknown step {sorted(step)}")
+        if kind in _SEND_KINDS:
+            sends += 1
+        if kind == "improvement":
+            improvements.append(_improvement(step, sends, where))
+        else:
+            steps.append(step)
+    return Scenario(path.stem, steps, improvements)
+
+
+def _improvement(step: dict[str, Any], exchange: int, where: str) -> Improvement:
+    name = step["improvement"]
+    scope = step.get("scope", "exchange")
+    extra = tuple(step.get("extra_fields", ()))
+    replaced = ("reference" in step, "pycodex" in step)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{where}: an improvement needs the README entry name")
+    if scope not in ("exchange", "scenario"):
+        raise ValueError(f"{where}: scope must be 'exchange' or 'scenario'")
+    if replaced[0] != replaced[1] or (not extra and not replaced[0]):
+        raise ValueError(f"{where}: give extra_fields, or both reference and pycodex")
+    if scope == "scenario" and replaced[0]:
+        raise ValueError(f"{where}: reference/pycodex lists apply to one exchange only")
+    return Improvement(
+        name=name,
+        exchange=None if scope == "scenario" else exchange,
+        extra_fields=extra,
+        reference=step.get("reference"),
+        pycodex=step.get("pycodex"),
+    )
+
+
+def request_id_of(message: Any) -> int | str | None:
+    """The id a server must answer, when `message` is a well-formed request."""
+    if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+        return None
+    request_id = message.get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, int | str):
+        return None
+    return request_id
+
+
+def _parse_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _big_line(spec: dict[str, Any]) -> tuple[bytes, Any]:
+    """The line to send, and the summary to record instead of N bytes of padding."""
+    size = int(spec["bytes"])
+    template = json.dumps(spec["template"], separators=(",", ":"), ensure_ascii=False)
+    marker = json.dumps(BIG_MARKER)
+    if template.count(marker) != 1:
+        raise ValueError(f"send_big template must hold the string {marker} exactly once")
+    line = template.replace(marker, json.dumps("x" * size)).encode()
+    summary = json.loads(template.replace(marker, json.dumps(f"<{size} bytes of 'x'>")))
+    return line, summary
+
+
+def run_steps(
+    session: Session,
+    steps: Sequence[dict[str, Any]],
+    *,
+    reply_timeout: float = 10.0,
+    settle: float = 0.05,
+) -> Transcript:
+    """Play `steps` into a running session and return what went each way, in order."""
+    transcript: Transcript = []
+    for step in steps:
+        if "quiet" in step:
+            transcript.extend(("recv", m) for m in session.drain(quiet=float(step["quiet"])))
+            continue
+        if "comment" in step:
+            continue
+        if "send" in step:
+            message = step["send"]
+            session.send(message)
+            transcript.append(("send", message))
+        elif "send_raw" in step:
+            text = step["send_raw"]
+            session.send_raw(text.encode())
+            transcript.append(("send_raw", text))
+            message = _parse_or_none(text)
+        else:
+            line, message = _big_line(step["send_big"])
+            session.send_raw(line)
+            transcript.append(("send", message))
+        expected = step.get("reply", True)
+        reply = (
+            request_id_of(message) if expected is True else None if expected is False else expected
+        )
+        if reply is not None:
+            try:
+                session.wait_for_response(reply, float(step.get("timeout", reply_timeout)))
+            except TimeoutError:
+                transcript.append(("timeout", reply))
+        transcript.extend(("recv", m) for m in session.drain(quiet=settle))
+    return transcript
+
+
+def run_scenario(
+    scenario: Scenario, argv: Sequence[str], run_home: RunHome, **options: float
+) -> Transcript:
+    """Start the server in `run_home`, play the scenario, and require a clean exit on EOF."""
+    session = Session(
+        argv, env=run_home.env, cwd=run_home.cwd, stderr_path=run_home.root / "stderr.log"
+    )
+    try:
+        transcript = run_steps(session, scenario.steps, **options)
+    except BaseException:
+        session.kill()
+        raise
+    session.close()
+    return transcript
