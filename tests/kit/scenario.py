@@ -121,7 +121,8 @@ def request_id_of(message: Any) -> int | str | None:
     return request_id
 
 
-def _parse_or_none(text: str) -> Any:
+def parse_or_none(text: str) -> Any:
+    """The JSON value of a raw line, or None when it is not JSON."""
     try:
         return json.loads(text)
     except ValueError:
@@ -163,7 +164,7 @@ def run_steps(
             text = step["send_raw"]
             session.send_raw(text.encode())
             transcript.append(("send_raw", text))
-            message = _parse_or_none(text)
+            message = parse_or_none(text)
         else:
             line, message = _big_line(step["send_big"])
             session.send_raw(line)

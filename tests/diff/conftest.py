@@ -1,0 +1,13 @@
+"""Differential tests: the reference `codex app-server` and pycodex, same input, same output."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "differential: runs the reference codex binary (and pycodex) on a scenario; "
+        "needs the reference installed (scripts/reference.py)",
+    )
