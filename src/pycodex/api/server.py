@@ -1,0 +1,71 @@
+"""Composition root of `pycodex app-server`: the handshake prelude, then the asyncio engine.
+
+The prelude answers `initialize` with the stdlib alone; everything heavier is imported after
+that answer has left, and the protocol models continue loading in a background thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .app import App, ServerOptions
+
+if TYPE_CHECKING:
+    from ..rpc.prelude import PreludeOutcome
+    from ..rpc.router import Router
+
+
+def run_stdio(options: ServerOptions) -> int:
+    """Serve on stdin/stdout until end of input; the process exit code."""
+    from ..rpc.prelude import run_prelude
+    from .initialize import fast_initialize
+
+    app = App(options)
+    outcome = run_prelude(lambda request: fast_initialize(app, request))
+
+    import asyncio
+
+    from .. import log
+
+    log.setup()
+    asyncio.run(_serve(app, outcome))
+    return 0
+
+
+async def _serve(app: App, outcome: PreludeOutcome) -> None:
+    from ..rpc.connection import Connection
+    from ..rpc.transport import StdioTransport
+    from .validation import preload_in_background
+
+    preload_in_background()
+    router = build_router(app)
+    if outcome.answered:
+        router.mark_initialized()
+    transport = StdioTransport()
+    await transport.open()
+    connection = Connection(
+        transport, router, splitter=outcome.splitter, pending_lines=outcome.pending_lines
+    )
+    app.outgoing = connection.outgoing
+    await connection.serve()
+
+
+def _serialize(value: Any) -> Any:
+    """Results are plain JSON data or generated models (dumped by alias, nulls kept)."""
+    if value is None or isinstance(value, dict | list | str | int | float | bool):
+        return value
+    from ..protocol.models import dump
+
+    return dump(value)
+
+
+def build_router(app: App) -> Router:
+    """The router with every built handler registered; the rest answer "not implemented"."""
+    from ..protocol.methods import CLIENT_REQUESTS
+    from ..rpc.router import Router
+    from . import initialize
+    from .validation import validate_params
+
+    router = Router(list(CLIENT_REQUESTS), validate_params, serialize=_serialize)
+    initialize.register(router, app)
+    return router

@@ -1,0 +1,161 @@
+"""One JSON-RPC connection: a read loop, a task per inbound request, and a single writer.
+
+Handlers never write: they return results or enqueue notifications, and only the writer task
+touches the transport, so a slow reader on the other end never stalls dispatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import internal_error
+from .framing import (
+    DEFAULT_MAX_LINE_BYTES,
+    LineSplitter,
+    Notification,
+    Request,
+    Undecodable,
+    decode,
+    encode,
+)
+from .outgoing import Outgoing
+from .router import Router
+from .transport import Transport
+
+log = logging.getLogger(__name__)
+
+# On end of input, requests still running get this long to finish before they are cancelled
+# (and answered with an error), so that shutdown stays well under a second.
+DEFAULT_SHUTDOWN_GRACE = 0.5
+
+
+class Connection:
+    def __init__(
+        self,
+        transport: Transport,
+        router: Router,
+        *,
+        splitter: LineSplitter | None = None,
+        pending_lines: Iterable[bytes] = (),
+        shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
+    ) -> None:
+        self._transport = transport
+        self._router = router
+        self._splitter = splitter or LineSplitter(DEFAULT_MAX_LINE_BYTES)
+        self._pending_lines = list(pending_lines)
+        self._grace = shutdown_grace
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writer_failed = asyncio.Event()
+        self.outgoing = Outgoing(self._enqueue)
+
+    def _enqueue(self, message: dict[str, Any]) -> None:
+        self._queue.put_nowait(encode(message))
+
+    async def serve(self) -> None:
+        """Serve until end of input (or until the output side breaks), then shut down."""
+        writer = asyncio.create_task(self._write_loop(), name="rpc-writer")
+        reader = asyncio.create_task(self._read_loop(), name="rpc-reader")
+        broken = asyncio.create_task(self._writer_failed.wait())
+        try:
+            await asyncio.wait({reader, broken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, broken):
+                task.cancel()
+            await asyncio.gather(reader, broken, return_exceptions=True)
+            await self._shutdown(writer)
+
+    async def _read_loop(self) -> None:
+        for line in self._pending_lines:
+            self._on_line(line)
+        self._pending_lines.clear()
+        splitter = self._splitter
+        while True:
+            data = await self._transport.read()
+            if not data:
+                log.info("end of input; shutting down")
+                return
+            oversized = splitter.oversized
+            for line in splitter.feed(data):
+                self._on_line(line)
+            if splitter.oversized != oversized:
+                log.error(
+                    "dropped an input line longer than %d bytes (the maximum line size)",
+                    splitter.max_line_bytes,
+                )
+
+    def _on_line(self, line: bytes) -> None:
+        try:
+            message = decode(line)
+        except Undecodable as exc:
+            log.error("Failed to deserialize JSONRPCMessage: %s", exc)
+            return
+        if isinstance(message, Request):
+            self._spawn(self._run_request(message))
+        elif isinstance(message, Notification):
+            self._spawn(self._router.notify(message))
+        elif not self.outgoing.resolve(message):
+            log.warning("answer to an unknown server request id %r ignored", message.id)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_request(self, request: Request) -> None:
+        try:
+            result, error = await self._router.answer(request)
+        except asyncio.CancelledError:
+            self.outgoing.respond_error(
+                request.id,
+                internal_error(
+                    f"{request.method} cancelled: the server is shutting down"
+                ).to_wire(),
+            )
+            raise
+        if error is None:
+            self.outgoing.respond(request.id, result)
+        else:
+            self.outgoing.respond_error(request.id, error)
+
+    async def _write_loop(self) -> None:
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            if item is None:
+                return
+            chunks = [item]
+            done = False
+            while not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    done = True
+                    break
+                chunks.append(nxt)
+            try:
+                await self._transport.write(b"".join(chunks))
+            except (ConnectionError, OSError) as exc:
+                log.error("cannot write to the client (%s); shutting down", exc)
+                self._writer_failed.set()
+                return
+            if done:
+                return
+
+    async def _shutdown(self, writer: asyncio.Task[None]) -> None:
+        # Nothing pending on the client can be answered any more: release those waiters first
+        # so the handlers waiting on them finish within the grace period.
+        self.outgoing.fail_all()
+        if self._tasks:
+            _, still_running = await asyncio.wait(set(self._tasks), timeout=self._grace)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(writer, timeout=max(self._grace, 0.1))
+        except TimeoutError:
+            log.error("output not flushed in time; exiting anyway")
+        await self._transport.close()
