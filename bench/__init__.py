@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of pycodex and the reference `codex app-server`; see bench/README.md."""
