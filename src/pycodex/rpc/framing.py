@@ -126,12 +126,43 @@ def classify(obj: Any) -> Message:
     raise Undecodable("data did not match any variant of JSONRPCMessage")
 
 
+# Envelope fields; the reference rejects a message that repeats one of them (serde's
+# "duplicate field"), while repeated keys anywhere else simply keep the last value.
+_ENVELOPE_KEYS = frozenset({"id", "method", "params", "result", "error"})
+
+
+class _Pairs:
+    """object_pairs_hook that notes whether the object it built last repeated an envelope key.
+
+    The hook runs innermost first, so after parsing a top-level object `duplicate` describes
+    that object.
+    """
+
+    __slots__ = ("duplicate",)
+
+    def __init__(self) -> None:
+        self.duplicate = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        self.duplicate = len(obj) != len(pairs) and any(
+            sum(1 for k, _ in pairs if k == key) > 1 for key in _ENVELOPE_KEYS & obj.keys()
+        )
+        return obj
+
+
 def decode(line: bytes) -> Message:
     """Decode and classify one line (without its newline)."""
+    if line.startswith(b"\xef\xbb\xbf"):
+        # json.loads would skip a UTF-8 byte-order mark; the reference refuses the line.
+        raise Undecodable("expected value at line 1 column 1")
+    pairs = _Pairs()
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, object_pairs_hook=pairs)
     except (ValueError, RecursionError) as exc:
         raise Undecodable(str(exc)) from None
+    if pairs.duplicate and isinstance(obj, dict):
+        raise Undecodable("duplicate field in message")
     return classify(obj)
 
 
