@@ -29,8 +29,10 @@ def render(entry: Entry) -> str:
     kind, message = entry
     if kind == "timeout":
         return f"! no reply to id {json.dumps(message)}"
+    if kind == "send_raw":  # escaped, so that a BOM or a stray control character shows
+        return "> raw " + json.dumps(message)
     body = json.dumps(message, sort_keys=True, ensure_ascii=False)
-    return {"send": "> ", "send_raw": "> raw ", "recv": "< "}[kind] + body
+    return {"send": "> ", "recv": "< "}[kind] + body
 
 
 def split_exchanges(transcript: Transcript) -> list[Exchange]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -21,10 +22,14 @@ def reference_argv() -> list[str]:
     Installs it with npm on first use; raises with a clear message when it cannot be had, since
     a differential test that silently skips would prove nothing.
     """
-    from scripts.reference import ensure_reference
-
+    # Loaded by path: mypy checks scripts/ as top-level modules, so `import scripts.reference`
+    # would make it see the file twice under two names.
+    spec = importlib.util.spec_from_file_location("reference", ROOT / "scripts" / "reference.py")
+    assert spec is not None and spec.loader is not None
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
     try:
-        binary = ensure_reference()
+        binary = reference.ensure_reference()
     except Exception as exc:
         raise RuntimeError(
             f"the reference codex 0.94.0 binary is unavailable ({exc}); "
