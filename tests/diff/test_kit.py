@@ -281,6 +281,16 @@ def test_a_non_zero_exit_fails(tmp_path: Path) -> None:
         session.close()
 
 
+def test_a_reused_id_waits_for_its_new_answer(tmp_path: Path) -> None:
+    session = stand_in(tmp_path)
+    session.send({"id": 1, "method": "first"})
+    assert session.wait_for_response(1)["result"]["echo"] == "first"
+    session.drain(quiet=0.1)
+    session.send({"id": 1, "method": "second"})
+    assert session.wait_for_response(1)["result"]["echo"] == "second"
+    session.close()
+
+
 def test_a_dead_server_fails_instead_of_timing_out(tmp_path: Path) -> None:
     session = stand_in(tmp_path)
     session.send({"id": 1, "method": "exit/3"})

@@ -104,10 +104,13 @@ class Session:
             raise AssertionError("; ".join(self.protocol_errors) + self.failure_context())
 
     def wait_for_response(self, request_id: RequestId, timeout: float = 10.0) -> Any:
-        """Block until the answer to `request_id` arrives; raise TimeoutError if it does not."""
+        """Block until the answer to `request_id` arrives; raise TimeoutError if it does not.
+
+        Only messages not yet taken count, so a reused id waits for its new answer.
+        """
         deadline = time.monotonic() + timeout
-        start = 0
         with self._cond:
+            start = self._cursor
             while True:
                 self._check()
                 for message in self.messages[start:]:
