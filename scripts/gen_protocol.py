@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reference import REFERENCE_VERSION, ensure_reference
+from scripts.reference import REFERENCE_VERSION, ensure_reference
+from scripts.ts_order import declaration_ordered
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = Path("src/pycodex/protocol")
@@ -126,11 +127,11 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def fetch_schema(workdir: Path) -> Path:
-    """Have the reference binary write its schema files into workdir/schema."""
-    out = workdir / "schema"
+def fetch(workdir: Path, command: str) -> Path:
+    """Have the reference binary write `generate-json-schema`/`generate-ts` into workdir."""
+    out = workdir / command
     subprocess.run(
-        [str(ensure_reference()), "app-server", "generate-json-schema", "--out", str(out)],
+        [str(ensure_reference()), "app-server", command, "--out", str(out)],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -304,9 +305,10 @@ def generate(dest: Path) -> list[Path]:
     """Write every generated file under dest (a repo root); return their relative paths."""
     with tempfile.TemporaryDirectory(prefix="pycodex-gen-") as tmp:
         workdir = Path(tmp)
-        schema_dir = fetch_schema(workdir)
+        schema_dir = fetch(workdir, "generate-json-schema")
         raw = json.loads((schema_dir / BUNDLE).read_text(encoding="utf-8"))
-        schema = strip_descriptions(raw)
+        # Declaration order matters to serde's errors (see ts_order.py).
+        schema = declaration_ordered(strip_descriptions(raw), fetch(workdir, "generate-ts"))
         tables = method_tables(schema, schema_dir)
         generated = workdir / "generated"
         run_dcg(flatten_v2(schema), workdir, generated)

@@ -73,9 +73,9 @@ class FuzzyFileSearchParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cancellation_token: Annotated[str | None, Field(alias='cancellationToken')] = None
     query: str
     roots: list[str]
+    cancellation_token: Annotated[str | None, Field(alias='cancellationToken')] = None
 
 
 class GetAuthStatusParams(BaseModel):
@@ -118,8 +118,8 @@ class InputItemImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    data: Data1
     type: Annotated[Literal['image'], Field(title='ImageInputItemType')]
+    data: Data1
 
 
 class Data2(BaseModel):
@@ -133,17 +133,17 @@ class InputItemLocalImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    data: Data2
     type: Annotated[Literal['localImage'], Field(title='LocalImageInputItemType')]
+    data: Data2
 
 
 class ListConversationsParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    page_size: Annotated[int | None, Field(alias='pageSize', ge=0)] = None
     cursor: str | None = None
     model_providers: Annotated[list[str] | None, Field(alias='modelProviders')] = None
-    page_size: Annotated[int | None, Field(alias='pageSize', ge=0)] = None
 
 
 class LoginApiKeyParams(BaseModel):
@@ -180,8 +180,8 @@ class ClientRequestInitialize(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['initialize'], Field(title='InitializeRequestMethod')]
+    id: RequestId
     params: InitializeParams
 
 
@@ -189,11 +189,11 @@ class ClientRequestConfigMcpServerReload(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['config/mcpServer/reload'],
         Field(title='Config/mcpServer/reloadRequestMethod'),
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -201,10 +201,10 @@ class ClientRequestAccountLogout(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['account/logout'], Field(title='Account/logoutRequestMethod')
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -212,11 +212,11 @@ class ClientRequestAccountRateLimitsRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['account/rateLimits/read'],
         Field(title='Account/rateLimits/readRequestMethod'),
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -224,11 +224,11 @@ class ClientRequestConfigRequirementsRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['configRequirements/read'],
         Field(title='ConfigRequirements/readRequestMethod'),
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -236,10 +236,10 @@ class ClientRequestListConversations(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['listConversations'], Field(title='ListConversationsRequestMethod')
     ]
+    id: RequestId
     params: ListConversationsParams
 
 
@@ -247,11 +247,11 @@ class ClientRequestRemoveConversationListener(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['removeConversationListener'],
         Field(title='RemoveConversationListenerRequestMethod'),
     ]
+    id: RequestId
     params: RemoveConversationListenerParams
 
 
@@ -259,10 +259,10 @@ class ClientRequestGitDiffToRemote(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['gitDiffToRemote'], Field(title='GitDiffToRemoteRequestMethod')
     ]
+    id: RequestId
     params: GitDiffToRemoteParams
 
 
@@ -270,8 +270,8 @@ class ClientRequestLoginApiKey(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['loginApiKey'], Field(title='LoginApiKeyRequestMethod')]
+    id: RequestId
     params: LoginApiKeyParams
 
 
@@ -279,8 +279,8 @@ class ClientRequestLoginChatGpt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['loginChatGpt'], Field(title='LoginChatGptRequestMethod')]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -288,10 +288,10 @@ class ClientRequestCancelLoginChatGpt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['cancelLoginChatGpt'], Field(title='CancelLoginChatGptRequestMethod')
     ]
+    id: RequestId
     params: CancelLoginChatGptParams
 
 
@@ -299,10 +299,10 @@ class ClientRequestLogoutChatGpt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['logoutChatGpt'], Field(title='LogoutChatGptRequestMethod')
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -310,10 +310,10 @@ class ClientRequestGetAuthStatus(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['getAuthStatus'], Field(title='GetAuthStatusRequestMethod')
     ]
+    id: RequestId
     params: GetAuthStatusParams
 
 
@@ -321,10 +321,10 @@ class ClientRequestGetUserSavedConfig(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['getUserSavedConfig'], Field(title='GetUserSavedConfigRequestMethod')
     ]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -332,8 +332,8 @@ class ClientRequestGetUserAgent(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['getUserAgent'], Field(title='GetUserAgentRequestMethod')]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -341,8 +341,8 @@ class ClientRequestUserInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['userInfo'], Field(title='UserInfoRequestMethod')]
+    id: RequestId
     params: Annotated[None, Field(None)] = None
 
 
@@ -350,10 +350,10 @@ class ClientRequestFuzzyFileSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['fuzzyFileSearch'], Field(title='FuzzyFileSearchRequestMethod')
     ]
+    id: RequestId
     params: FuzzyFileSearchParams
 
 
@@ -375,25 +375,25 @@ class FileChangeAdd(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    content: str
     type: Annotated[Literal['add'], Field(title='AddFileChangeType')]
+    content: str
 
 
 class FileChangeDelete(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    content: str
     type: Annotated[Literal['delete'], Field(title='DeleteFileChangeType')]
+    content: str
 
 
 class FileChangeUpdate(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    move_path: str | None = None
     type: Annotated[Literal['update'], Field(title='UpdateFileChangeType')]
     unified_diff: str
+    move_path: str | None = None
 
 
 FileChange = TypeAliasType("FileChange", FileChangeAdd | FileChangeDelete | FileChangeUpdate)
@@ -414,37 +414,37 @@ class ParsedCommandRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['read'], Field(title='ReadParsedCommandType')]
     cmd: str
     name: str
     path: str
-    type: Annotated[Literal['read'], Field(title='ReadParsedCommandType')]
 
 
 class ParsedCommandListFiles(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['list_files'], Field(title='ListFilesParsedCommandType')]
     cmd: str
     path: str | None = None
-    type: Annotated[Literal['list_files'], Field(title='ListFilesParsedCommandType')]
 
 
 class ParsedCommandSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cmd: str
-    path: str | None = None
-    query: str | None = None
     type: Annotated[Literal['search'], Field(title='SearchParsedCommandType')]
+    cmd: str
+    query: str | None = None
+    path: str | None = None
 
 
 class ParsedCommandUnknown(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cmd: str
     type: Annotated[Literal['unknown'], Field(title='UnknownParsedCommandType')]
+    cmd: str
 
 
 ParsedCommand = TypeAliasType("ParsedCommand", ParsedCommandRead | ParsedCommandListFiles | ParsedCommandSearch | ParsedCommandUnknown)
@@ -474,11 +474,11 @@ class ServerRequestItemFileChangeRequestApproval(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['item/fileChange/requestApproval'],
         Field(title='Item/fileChange/requestApprovalRequestMethod'),
     ]
+    id: RequestId
     params: FileChangeRequestApprovalParams
 
 
@@ -486,10 +486,10 @@ class ServerRequestItemToolCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['item/tool/call'], Field(title='Item/tool/callRequestMethod')
     ]
+    id: RequestId
     params: DynamicToolCallParams
 
 
@@ -512,8 +512,8 @@ class AgentMessageContentText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['Text'], Field(title='TextAgentMessageContentType')]
+    text: str
 
 
 AgentMessageContent = TypeAliasType("AgentMessageContent", AgentMessageContentText)
@@ -542,11 +542,11 @@ class CustomPrompt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    argument_hint: str | None = None
-    content: str
-    description: str | None = None
     name: str
     path: str
+    content: str
+    description: str | None = None
+    argument_hint: str | None = None
 
 
 class Duration(BaseModel):
@@ -568,34 +568,34 @@ class HistoryEntry(BaseModel):
         populate_by_name=True,
     )
     conversation_id: str
-    text: str
     ts: Annotated[int, Field(ge=0)]
+    text: str
 
 
 class LoginChatGptCompleteNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: str | None = None
     login_id: Annotated[str, Field(alias='loginId')]
     success: bool
+    error: str | None = None
 
 
 class McpInvocation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    arguments: Any | None = None
     server: str
     tool: str
+    arguments: Any | None = None
 
 
 class McpStartupFailure(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: str
     server: str
+    error: str
 
 
 class McpStartupStatusStarting(BaseModel):
@@ -616,8 +616,8 @@ class McpStartupStatusFailed(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: str
     state: Literal['failed']
+    error: str
 
 
 class McpStartupStatusCancelled(BaseModel):
@@ -634,8 +634,8 @@ class RequestUserInputQuestionOption(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    description: str
     label: str
+    description: str
 
 
 class ResultOfCallToolResultOrStringErr(BaseModel):
@@ -649,8 +649,8 @@ class ReviewLineRange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    end: Annotated[int, Field(ge=0)]
     start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
 
 
 StepStatus = TypeAliasType("StepStatus", Literal['pending', 'in_progress', 'completed'])
@@ -660,8 +660,8 @@ class TokenUsage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cached_input_tokens: int
     input_tokens: int
+    cached_input_tokens: int
     output_tokens: int
     reasoning_output_tokens: int
     total_tokens: int
@@ -671,9 +671,9 @@ class TokenUsageInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    total_token_usage: TokenUsage
     last_token_usage: TokenUsage
     model_context_window: int | None = None
-    total_token_usage: TokenUsage
 
 
 TurnAbortReason = TypeAliasType("TurnAbortReason", Literal['interrupted', 'replaced', 'review_ended'])
@@ -1205,24 +1205,24 @@ class ContentItemInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['input_text'], Field(title='InputTextContentItemType')]
+    text: str
 
 
 class ContentItemInputImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    image_url: str
     type: Annotated[Literal['input_image'], Field(title='InputImageContentItemType')]
+    image_url: str
 
 
 class ContentItemOutputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['output_text'], Field(title='OutputTextContentItemType')]
+    text: str
 
 
 ContentItem = TypeAliasType("ContentItem", ContentItemInputText | ContentItemInputImage | ContentItemOutputText)
@@ -1232,21 +1232,21 @@ class FunctionCallOutputContentItemInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['input_text'], Field(title='InputTextFunctionCallOutputContentItemType')
     ]
+    text: str
 
 
 class FunctionCallOutputContentItemInputImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    image_url: str
     type: Annotated[
         Literal['input_image'],
         Field(title='InputImageFunctionCallOutputContentItemType'),
     ]
+    image_url: str
 
 
 FunctionCallOutputContentItem = TypeAliasType("FunctionCallOutputContentItem", FunctionCallOutputContentItemInputText | FunctionCallOutputContentItemInputImage)
@@ -1267,8 +1267,8 @@ class GhostCommit(BaseModel):
     )
     id: str
     parent: str | None = None
-    preexisting_untracked_dirs: list[str]
     preexisting_untracked_files: list[str]
+    preexisting_untracked_dirs: list[str]
 
 
 class LocalShellActionExec(BaseModel):
@@ -1293,18 +1293,18 @@ class ReasoningItemContentReasoningText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['reasoning_text'], Field(title='ReasoningTextReasoningItemContentType')
     ]
+    text: str
 
 
 class ReasoningItemContentText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['text'], Field(title='TextReasoningItemContentType')]
+    text: str
 
 
 ReasoningItemContent = TypeAliasType("ReasoningItemContent", ReasoningItemContentReasoningText | ReasoningItemContentText)
@@ -1314,11 +1314,11 @@ class ReasoningItemReasoningSummarySummaryText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['summary_text'],
         Field(title='SummaryTextReasoningItemReasoningSummaryType'),
     ]
+    text: str
 
 
 ReasoningItemReasoningSummary = TypeAliasType("ReasoningItemReasoningSummary", ReasoningItemReasoningSummarySummaryText)
@@ -1328,104 +1328,104 @@ class ResponseItemMessage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str | None = None
+    type: Annotated[Literal['message'], Field(title='MessageResponseItemType')]
+    role: str
     content: list[ContentItem]
     end_turn: bool | None = None
-    id: str | None = None
-    role: str
-    type: Annotated[Literal['message'], Field(title='MessageResponseItemType')]
 
 
 class ResponseItemReasoning(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str
+    type: Annotated[Literal['reasoning'], Field(title='ReasoningResponseItemType')]
+    summary: list[ReasoningItemReasoningSummary]
     content: list[ReasoningItemContent] | None = None
     encrypted_content: str | None = None
-    id: str
-    summary: list[ReasoningItemReasoningSummary]
-    type: Annotated[Literal['reasoning'], Field(title='ReasoningResponseItemType')]
 
 
 class ResponseItemLocalShellCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    action: LocalShellAction
-    call_id: str | None = None
     id: str | None = None
-    status: LocalShellStatus
     type: Annotated[
         Literal['local_shell_call'], Field(title='LocalShellCallResponseItemType')
     ]
+    call_id: str | None = None
+    status: LocalShellStatus
+    action: LocalShellAction
 
 
 class ResponseItemFunctionCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    arguments: str
-    call_id: str
     id: str | None = None
-    name: str
     type: Annotated[
         Literal['function_call'], Field(title='FunctionCallResponseItemType')
     ]
+    name: str
+    arguments: str
+    call_id: str
 
 
 class ResponseItemFunctionCallOutput(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
-    output: FunctionCallOutputPayload
     type: Annotated[
         Literal['function_call_output'],
         Field(title='FunctionCallOutputResponseItemType'),
     ]
+    call_id: str
+    output: FunctionCallOutputPayload
 
 
 class ResponseItemCustomToolCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
     id: str | None = None
-    input: str
-    name: str
-    status: str | None = None
     type: Annotated[
         Literal['custom_tool_call'], Field(title='CustomToolCallResponseItemType')
     ]
+    status: str | None = None
+    call_id: str
+    name: str
+    input: str
 
 
 class ResponseItemCustomToolCallOutput(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
-    output: str
     type: Annotated[
         Literal['custom_tool_call_output'],
         Field(title='CustomToolCallOutputResponseItemType'),
     ]
+    call_id: str
+    output: str
 
 
 class ResponseItemGhostSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    ghost_commit: GhostCommit
     type: Annotated[
         Literal['ghost_snapshot'], Field(title='GhostSnapshotResponseItemType')
     ]
+    ghost_commit: GhostCommit
 
 
 class ResponseItemCompaction(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    encrypted_content: str
     type: Annotated[Literal['compaction'], Field(title='CompactionResponseItemType')]
+    encrypted_content: str
 
 
 class ResponseItemOther(BaseModel):
@@ -1439,9 +1439,9 @@ class WebSearchActionSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    queries: list[str] | None = None
-    query: str | None = None
     type: Annotated[Literal['search'], Field(title='SearchWebSearchActionType')]
+    query: str | None = None
+    queries: list[str] | None = None
 
 
 class WebSearchActionOpenPage(BaseModel):
@@ -1456,11 +1456,11 @@ class WebSearchActionFindInPage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    pattern: str | None = None
     type: Annotated[
         Literal['find_in_page'], Field(title='FindInPageWebSearchActionType')
     ]
     url: str | None = None
+    pattern: str | None = None
 
 
 class WebSearchActionOther(BaseModel):
@@ -1505,23 +1505,23 @@ class SandboxPolicyExternalSandbox(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    network_access: NetworkAccess = 'restricted'
     type: Annotated[
         Literal['external-sandbox'], Field(title='ExternalSandboxSandboxPolicyType')
     ]
+    network_access: NetworkAccess = 'restricted'
 
 
 class SandboxPolicyWorkspaceWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    exclude_slash_tmp: bool = False
-    exclude_tmpdir_env_var: bool = False
-    network_access: bool = False
     type: Annotated[
         Literal['workspace-write'], Field(title='WorkspaceWriteSandboxPolicyType')
     ]
     writable_roots: list[AbsolutePathBuf] | None = None
+    network_access: bool = False
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
 
 
 SandboxPolicy = TypeAliasType("SandboxPolicy", SandboxPolicyDangerFullAccess | SandboxPolicyReadOnly | SandboxPolicyExternalSandbox | SandboxPolicyWorkspaceWrite)
@@ -1550,9 +1550,9 @@ class ConversationGitInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    sha: str | None = None
     branch: str | None = None
     origin_url: str | None = None
-    sha: str | None = None
 
 
 class ThreadSpawn(BaseModel):
@@ -1595,8 +1595,8 @@ class ByteRange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    end: Annotated[int, Field(ge=0)]
     start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
 
 
 class ModelCap(BaseModel):
@@ -1682,9 +1682,9 @@ class CreditsSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    balance: str | None = None
     has_credits: bool
     unlimited: bool
+    balance: str | None = None
 
 
 McpAuthStatus = TypeAliasType("McpAuthStatus", Literal['unsupported', 'not_logged_in', 'bearer_token', 'o_auth'])
@@ -1700,9 +1700,9 @@ class RateLimitWindow(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    resets_at: int | None = None
     used_percent: float
     window_minutes: int | None = None
+    resets_at: int | None = None
 
 
 class ReviewTargetUncommittedChanges(BaseModel):
@@ -1718,25 +1718,25 @@ class ReviewTargetBaseBranch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    branch: str
     type: Annotated[Literal['baseBranch'], Field(title='BaseBranchReviewTargetType')]
+    branch: str
 
 
 class ReviewTargetCommit(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['commit'], Field(title='CommitReviewTargetType')]
     sha: str
     title: str | None = None
-    type: Annotated[Literal['commit'], Field(title='CommitReviewTargetType')]
 
 
 class ReviewTargetCustom(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    instructions: str
     type: Annotated[Literal['custom'], Field(title='CustomReviewTargetType')]
+    instructions: str
 
 
 ReviewTarget = TypeAliasType("ReviewTarget", ReviewTargetUncommittedChanges | ReviewTargetBaseBranch | ReviewTargetCommit | ReviewTargetCustom)
@@ -1749,20 +1749,20 @@ class SkillErrorInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    message: str
     path: str
+    message: str
 
 
 class SkillInterface(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    display_name: str | None = None
+    short_description: str | None = None
+    icon_small: str | None = None
+    icon_large: str | None = None
     brand_color: str | None = None
     default_prompt: str | None = None
-    display_name: str | None = None
-    icon_large: str | None = None
-    icon_small: str | None = None
-    short_description: str | None = None
 
 
 SkillScope = TypeAliasType("SkillScope", Literal['user', 'repo', 'system', 'admin'])
@@ -1772,12 +1772,12 @@ class SkillToolDependency(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    command: str | None = None
+    type: str
+    value: str
     description: str | None = None
     transport: str | None = None
-    type: str
+    command: str | None = None
     url: str | None = None
-    value: str
 
 
 class TextElement(BaseModel):
@@ -1830,43 +1830,43 @@ class UserInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['text'], Field(title='TextUserInputType')]
     text: str
     text_elements: Annotated[list[TextElement], Field(validate_default=True)] = []
-    type: Annotated[Literal['text'], Field(title='TextUserInputType')]
 
 
 class UserInputImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    image_url: str
     type: Annotated[Literal['image'], Field(title='ImageUserInputType')]
+    image_url: str
 
 
 class UserInputLocalImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    path: str
     type: Annotated[Literal['local_image'], Field(title='LocalImageUserInputType')]
+    path: str
 
 
 class UserInputSkill(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['skill'], Field(title='SkillUserInputType')]
     name: str
     path: str
-    type: Annotated[Literal['skill'], Field(title='SkillUserInputType')]
 
 
 class UserInputMention(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['mention'], Field(title='MentionUserInputType')]
     name: str
     path: str
-    type: Annotated[Literal['mention'], Field(title='MentionUserInputType')]
 
 
 UserInput = TypeAliasType("UserInput", UserInputText | UserInputImage | UserInputLocalImage | UserInputSkill | UserInputMention)
@@ -1917,8 +1917,8 @@ class GitDiffToRemoteResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    diff: str
     sha: GitSha
+    diff: str
 
 
 class LoginApiKeyResponse(BaseModel):
@@ -1931,8 +1931,8 @@ class LoginChatGptResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    auth_url: Annotated[str, Field(alias='authUrl')]
     login_id: Annotated[str, Field(alias='loginId')]
+    auth_url: Annotated[str, Field(alias='authUrl')]
 
 
 class CancelLoginChatGptResponse(BaseModel):
@@ -1968,20 +1968,20 @@ class SandboxSettings(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    exclude_slash_tmp: Annotated[bool | None, Field(alias='excludeSlashTmp')] = None
+    writable_roots: Annotated[list[AbsolutePathBuf], Field(alias='writableRoots')] = []
+    network_access: Annotated[bool | None, Field(alias='networkAccess')] = None
     exclude_tmpdir_env_var: Annotated[
         bool | None, Field(alias='excludeTmpdirEnvVar')
     ] = None
-    network_access: Annotated[bool | None, Field(alias='networkAccess')] = None
-    writable_roots: Annotated[list[AbsolutePathBuf], Field(alias='writableRoots')] = []
+    exclude_slash_tmp: Annotated[bool | None, Field(alias='excludeSlashTmp')] = None
 
 
 class Tools(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    view_image: Annotated[bool | None, Field(alias='viewImage')] = None
     web_search: Annotated[bool | None, Field(alias='webSearch')] = None
+    view_image: Annotated[bool | None, Field(alias='viewImage')] = None
 
 
 Verbosity = TypeAliasType("Verbosity", Literal['low', 'medium', 'high'])
@@ -2014,11 +2014,11 @@ class FuzzyFileSearchResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    file_name: str
-    indices: list[Indice] | None = None
-    path: str
     root: str
+    path: str
+    file_name: str
     score: Annotated[int, Field(ge=0)]
+    indices: list[Indice] | None = None
 
 
 class FuzzyFileSearchResponse(BaseModel):
@@ -2033,8 +2033,8 @@ class ExecOneOffCommandResponse(BaseModel):
         populate_by_name=True,
     )
     exit_code: Annotated[int, Field(alias='exitCode')]
-    stderr: str
     stdout: str
+    stderr: str
 
 
 class AcceptWithExecpolicyAmendment(BaseModel):
@@ -2176,9 +2176,9 @@ class ExecOneOffCommandParams(BaseModel):
         populate_by_name=True,
     )
     command: list[str]
+    timeout_ms: Annotated[int | None, Field(alias='timeoutMs', ge=0)] = None
     cwd: str | None = None
     sandbox_policy: Annotated[SandboxPolicy | None, Field(alias='sandboxPolicy')] = None
-    timeout_ms: Annotated[int | None, Field(alias='timeoutMs', ge=0)] = None
 
 
 class GetConversationSummaryParamsConversationId(BaseModel):
@@ -2209,8 +2209,8 @@ class InputItemText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    data: Data
     type: Annotated[Literal['text'], Field(title='TextInputItemType')]
+    data: Data
 
 
 InputItem = TypeAliasType("InputItem", InputItemText | InputItemImage | InputItemLocalImage)
@@ -2227,23 +2227,23 @@ class NewConversationParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
-        None
-    )
-    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
-    compact_prompt: Annotated[str | None, Field(alias='compactPrompt')] = None
-    config: dict[str, Any] | None = None
-    cwd: str | None = None
-    developer_instructions: Annotated[
-        str | None, Field(alias='developerInstructions')
-    ] = None
-    include_apply_patch_tool: Annotated[
-        bool | None, Field(alias='includeApplyPatchTool')
-    ] = None
     model: str | None = None
     model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
     profile: str | None = None
+    cwd: str | None = None
+    approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
+        None
+    )
     sandbox: SandboxMode | None = None
+    config: dict[str, Any] | None = None
+    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
+    developer_instructions: Annotated[
+        str | None, Field(alias='developerInstructions')
+    ] = None
+    compact_prompt: Annotated[str | None, Field(alias='compactPrompt')] = None
+    include_apply_patch_tool: Annotated[
+        bool | None, Field(alias='includeApplyPatchTool')
+    ] = None
 
 
 class SendUserMessageParams(BaseModel):
@@ -2258,15 +2258,15 @@ class SendUserTurnParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
     conversation_id: Annotated[ThreadId, Field(alias='conversationId')]
-    cwd: str
-    effort: ReasoningEffort | None = None
     items: list[InputItem]
-    model: str
-    output_schema: Annotated[Any | None, Field(alias='outputSchema')] = None
+    cwd: str
+    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
     sandbox_policy: Annotated[SandboxPolicy, Field(alias='sandboxPolicy')]
+    model: str
+    effort: ReasoningEffort | None = None
     summary: ReasoningSummary
+    output_schema: Annotated[Any | None, Field(alias='outputSchema')] = None
 
 
 class SetDefaultModelParams(BaseModel):
@@ -2283,8 +2283,8 @@ class ClientRequestThreadStart(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['thread/start'], Field(title='Thread/startRequestMethod')]
+    id: RequestId
     params: v2.ThreadStartParams
 
 
@@ -2292,8 +2292,8 @@ class ClientRequestThreadFork(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['thread/fork'], Field(title='Thread/forkRequestMethod')]
+    id: RequestId
     params: v2.ThreadForkParams
 
 
@@ -2301,10 +2301,10 @@ class ClientRequestThreadArchive(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/archive'], Field(title='Thread/archiveRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadArchiveParams
 
 
@@ -2312,10 +2312,10 @@ class ClientRequestThreadNameSet(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/name/set'], Field(title='Thread/name/setRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadSetNameParams
 
 
@@ -2323,10 +2323,10 @@ class ClientRequestThreadUnarchive(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/unarchive'], Field(title='Thread/unarchiveRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadUnarchiveParams
 
 
@@ -2334,10 +2334,10 @@ class ClientRequestThreadRollback(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/rollback'], Field(title='Thread/rollbackRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadRollbackParams
 
 
@@ -2345,8 +2345,8 @@ class ClientRequestThreadList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['thread/list'], Field(title='Thread/listRequestMethod')]
+    id: RequestId
     params: v2.ThreadListParams
 
 
@@ -2354,10 +2354,10 @@ class ClientRequestThreadLoadedList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/loaded/list'], Field(title='Thread/loaded/listRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadLoadedListParams
 
 
@@ -2365,8 +2365,8 @@ class ClientRequestThreadRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['thread/read'], Field(title='Thread/readRequestMethod')]
+    id: RequestId
     params: v2.ThreadReadParams
 
 
@@ -2374,8 +2374,8 @@ class ClientRequestSkillsList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['skills/list'], Field(title='Skills/listRequestMethod')]
+    id: RequestId
     params: v2.SkillsListParams
 
 
@@ -2383,8 +2383,8 @@ class ClientRequestAppList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['app/list'], Field(title='App/listRequestMethod')]
+    id: RequestId
     params: v2.AppsListParams
 
 
@@ -2392,10 +2392,10 @@ class ClientRequestSkillsConfigWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['skills/config/write'], Field(title='Skills/config/writeRequestMethod')
     ]
+    id: RequestId
     params: v2.SkillsConfigWriteParams
 
 
@@ -2403,10 +2403,10 @@ class ClientRequestTurnInterrupt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['turn/interrupt'], Field(title='Turn/interruptRequestMethod')
     ]
+    id: RequestId
     params: v2.TurnInterruptParams
 
 
@@ -2414,8 +2414,8 @@ class ClientRequestReviewStart(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['review/start'], Field(title='Review/startRequestMethod')]
+    id: RequestId
     params: v2.ReviewStartParams
 
 
@@ -2423,8 +2423,8 @@ class ClientRequestModelList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['model/list'], Field(title='Model/listRequestMethod')]
+    id: RequestId
     params: v2.ModelListParams
 
 
@@ -2432,11 +2432,11 @@ class ClientRequestCollaborationModeList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['collaborationMode/list'],
         Field(title='CollaborationMode/listRequestMethod'),
     ]
+    id: RequestId
     params: v2.CollaborationModeListParams
 
 
@@ -2444,11 +2444,11 @@ class ClientRequestMcpServerOauthLogin(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['mcpServer/oauth/login'],
         Field(title='McpServer/oauth/loginRequestMethod'),
     ]
+    id: RequestId
     params: v2.McpServerOauthLoginParams
 
 
@@ -2456,11 +2456,11 @@ class ClientRequestMcpServerStatusList(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['mcpServerStatus/list'],
         Field(title='McpServerStatus/listRequestMethod'),
     ]
+    id: RequestId
     params: v2.ListMcpServerStatusParams
 
 
@@ -2468,10 +2468,10 @@ class ClientRequestAccountLoginStart(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['account/login/start'], Field(title='Account/login/startRequestMethod')
     ]
+    id: RequestId
     params: v2.LoginAccountParams
 
 
@@ -2479,11 +2479,11 @@ class ClientRequestAccountLoginCancel(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['account/login/cancel'],
         Field(title='Account/login/cancelRequestMethod'),
     ]
+    id: RequestId
     params: v2.CancelLoginAccountParams
 
 
@@ -2491,10 +2491,10 @@ class ClientRequestFeedbackUpload(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['feedback/upload'], Field(title='Feedback/uploadRequestMethod')
     ]
+    id: RequestId
     params: v2.FeedbackUploadParams
 
 
@@ -2502,8 +2502,8 @@ class ClientRequestCommandExec(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['command/exec'], Field(title='Command/execRequestMethod')]
+    id: RequestId
     params: v2.CommandExecParams
 
 
@@ -2511,8 +2511,8 @@ class ClientRequestConfigRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['config/read'], Field(title='Config/readRequestMethod')]
+    id: RequestId
     params: v2.ConfigReadParams
 
 
@@ -2520,10 +2520,10 @@ class ClientRequestConfigValueWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['config/value/write'], Field(title='Config/value/writeRequestMethod')
     ]
+    id: RequestId
     params: v2.ConfigValueWriteParams
 
 
@@ -2531,10 +2531,10 @@ class ClientRequestConfigBatchWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['config/batchWrite'], Field(title='Config/batchWriteRequestMethod')
     ]
+    id: RequestId
     params: v2.ConfigBatchWriteParams
 
 
@@ -2542,8 +2542,8 @@ class ClientRequestAccountRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['account/read'], Field(title='Account/readRequestMethod')]
+    id: RequestId
     params: v2.GetAccountParams
 
 
@@ -2551,10 +2551,10 @@ class ClientRequestNewConversation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['newConversation'], Field(title='NewConversationRequestMethod')
     ]
+    id: RequestId
     params: NewConversationParams
 
 
@@ -2562,11 +2562,11 @@ class ClientRequestGetConversationSummary(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['getConversationSummary'],
         Field(title='GetConversationSummaryRequestMethod'),
     ]
+    id: RequestId
     params: GetConversationSummaryParams
 
 
@@ -2574,10 +2574,10 @@ class ClientRequestArchiveConversation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['archiveConversation'], Field(title='ArchiveConversationRequestMethod')
     ]
+    id: RequestId
     params: ArchiveConversationParams
 
 
@@ -2585,10 +2585,10 @@ class ClientRequestSendUserMessage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['sendUserMessage'], Field(title='SendUserMessageRequestMethod')
     ]
+    id: RequestId
     params: SendUserMessageParams
 
 
@@ -2596,8 +2596,8 @@ class ClientRequestSendUserTurn(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['sendUserTurn'], Field(title='SendUserTurnRequestMethod')]
+    id: RequestId
     params: SendUserTurnParams
 
 
@@ -2605,11 +2605,11 @@ class ClientRequestInterruptConversation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['interruptConversation'],
         Field(title='InterruptConversationRequestMethod'),
     ]
+    id: RequestId
     params: InterruptConversationParams
 
 
@@ -2617,11 +2617,11 @@ class ClientRequestAddConversationListener(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['addConversationListener'],
         Field(title='AddConversationListenerRequestMethod'),
     ]
+    id: RequestId
     params: AddConversationListenerParams
 
 
@@ -2629,10 +2629,10 @@ class ClientRequestSetDefaultModel(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['setDefaultModel'], Field(title='SetDefaultModelRequestMethod')
     ]
+    id: RequestId
     params: SetDefaultModelParams
 
 
@@ -2640,10 +2640,10 @@ class ClientRequestExecOneOffCommand(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['execOneOffCommand'], Field(title='ExecOneOffCommandRequestMethod')
     ]
+    id: RequestId
     params: ExecOneOffCommandParams
 
 
@@ -2651,11 +2651,11 @@ class ApplyPatchApprovalParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: Annotated[str, Field(alias='callId')]
     conversation_id: Annotated[v2.ThreadId, Field(alias='conversationId')]
+    call_id: Annotated[str, Field(alias='callId')]
     file_changes: Annotated[dict[str, FileChange], Field(alias='fileChanges')]
-    grant_root: Annotated[str | None, Field(alias='grantRoot')] = None
     reason: str | None = None
+    grant_root: Annotated[str | None, Field(alias='grantRoot')] = None
 
 
 class ChatgptAuthTokensRefreshParams(BaseModel):
@@ -2688,12 +2688,12 @@ class ExecCommandApprovalParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    conversation_id: Annotated[v2.ThreadId, Field(alias='conversationId')]
     call_id: Annotated[str, Field(alias='callId')]
     command: list[str]
-    conversation_id: Annotated[v2.ThreadId, Field(alias='conversationId')]
     cwd: str
-    parsed_cmd: Annotated[list[ParsedCommand], Field(alias='parsedCmd')]
     reason: str | None = None
+    parsed_cmd: Annotated[list[ParsedCommand], Field(alias='parsedCmd')]
 
 
 class ToolRequestUserInputParams(BaseModel):
@@ -2710,11 +2710,11 @@ class ServerRequestItemCommandExecutionRequestApproval(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['item/commandExecution/requestApproval'],
         Field(title='Item/commandExecution/requestApprovalRequestMethod'),
     ]
+    id: RequestId
     params: CommandExecutionRequestApprovalParams
 
 
@@ -2722,11 +2722,11 @@ class ServerRequestItemToolRequestUserInput(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['item/tool/requestUserInput'],
         Field(title='Item/tool/requestUserInputRequestMethod'),
     ]
+    id: RequestId
     params: ToolRequestUserInputParams
 
 
@@ -2734,11 +2734,11 @@ class ServerRequestAccountChatgptAuthTokensRefresh(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['account/chatgptAuthTokens/refresh'],
         Field(title='Account/chatgptAuthTokens/refreshRequestMethod'),
     ]
+    id: RequestId
     params: ChatgptAuthTokensRefreshParams
 
 
@@ -2746,10 +2746,10 @@ class ServerRequestApplyPatchApproval(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['applyPatchApproval'], Field(title='ApplyPatchApprovalRequestMethod')
     ]
+    id: RequestId
     params: ApplyPatchApprovalParams
 
 
@@ -2757,10 +2757,10 @@ class ServerRequestExecCommandApproval(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['execCommandApproval'], Field(title='ExecCommandApprovalRequestMethod')
     ]
+    id: RequestId
     params: ExecCommandApprovalParams
 
 
@@ -2785,20 +2785,20 @@ class PlanItemArg(BaseModel):
         extra='forbid',
         populate_by_name=True,
     )
-    status: StepStatus
     step: str
+    status: StepStatus
 
 
 class RequestUserInputQuestion(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    header: str
     id: str
+    header: str
+    question: str
     is_other: Annotated[bool, Field(alias='isOther')] = False
     is_secret: Annotated[bool, Field(alias='isSecret')] = False
     options: list[RequestUserInputQuestionOption] | None = None
-    question: str
 
 
 class ReviewCodeLocation(BaseModel):
@@ -2813,11 +2813,11 @@ class ReviewFinding(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    title: str
     body: str
-    code_location: ReviewCodeLocation
     confidence_score: float
     priority: int
-    title: str
+    code_location: ReviewCodeLocation
 
 
 class ReviewOutputEvent(BaseModel):
@@ -2825,9 +2825,9 @@ class ReviewOutputEvent(BaseModel):
         populate_by_name=True,
     )
     findings: list[ReviewFinding]
-    overall_confidence_score: float
     overall_correctness: str
     overall_explanation: str
+    overall_confidence_score: float
 
 
 class TurnItemUserMessage(BaseModel):
@@ -3294,12 +3294,12 @@ class ResponseItemWebSearchCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    action: WebSearchAction | None = None
     id: str | None = None
-    status: str | None = None
     type: Annotated[
         Literal['web_search_call'], Field(title='WebSearchCallResponseItemType')
     ]
+    status: str | None = None
+    action: WebSearchAction | None = None
 
 
 ResponseItem = TypeAliasType("ResponseItem", ResponseItemMessage | ResponseItemReasoning | ResponseItemLocalShellCall | ResponseItemFunctionCall | ResponseItemFunctionCallOutput | ResponseItemCustomToolCall | ResponseItemCustomToolCallOutput | ResponseItemWebSearchCall | ResponseItemGhostSnapshot | ResponseItemCompaction | ResponseItemOther)
@@ -3352,10 +3352,10 @@ class RateLimitSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    credits: CreditsSnapshot | None = None
-    plan_type: PlanType | None = None
     primary: RateLimitWindow | None = None
     secondary: RateLimitWindow | None = None
+    credits: CreditsSnapshot | None = None
+    plan_type: PlanType | None = None
 
 
 class Resource(BaseModel):
@@ -3408,14 +3408,14 @@ class SkillMetadata(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    dependencies: SkillDependencies | None = None
-    description: str
-    enabled: bool
-    interface: SkillInterface | None = None
     name: str
+    description: str
+    short_description: str | None = None
+    interface: SkillInterface | None = None
+    dependencies: SkillDependencies | None = None
     path: str
     scope: SkillScope
-    short_description: str | None = None
+    enabled: bool
 
 
 class SkillsListEntry(BaseModel):
@@ -3423,8 +3423,8 @@ class SkillsListEntry(BaseModel):
         populate_by_name=True,
     )
     cwd: str
-    errors: list[SkillErrorInfo]
     skills: list[SkillMetadata]
+    errors: list[SkillErrorInfo]
 
 
 class TextContent(BaseModel):
@@ -3454,12 +3454,11 @@ class Profile(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    model: str | None = None
+    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
-    chatgpt_base_url: Annotated[str | None, Field(alias='chatgptBaseUrl')] = None
-    model: str | None = None
-    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
     model_reasoning_effort: Annotated[
         ReasoningEffort | None, Field(alias='modelReasoningEffort')
     ] = None
@@ -3467,6 +3466,7 @@ class Profile(BaseModel):
         ReasoningSummary | None, Field(alias='modelReasoningSummary')
     ] = None
     model_verbosity: Annotated[Verbosity | None, Field(alias='modelVerbosity')] = None
+    chatgpt_base_url: Annotated[str | None, Field(alias='chatgptBaseUrl')] = None
 
 
 class UserSavedConfig(BaseModel):
@@ -3476,6 +3476,10 @@ class UserSavedConfig(BaseModel):
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
+    sandbox_mode: Annotated[SandboxMode | None, Field(alias='sandboxMode')] = None
+    sandbox_settings: Annotated[
+        SandboxSettings | None, Field(alias='sandboxSettings')
+    ] = None
     forced_chatgpt_workspace_id: Annotated[
         str | None, Field(alias='forcedChatgptWorkspaceId')
     ] = None
@@ -3490,13 +3494,9 @@ class UserSavedConfig(BaseModel):
         ReasoningSummary | None, Field(alias='modelReasoningSummary')
     ] = None
     model_verbosity: Annotated[Verbosity | None, Field(alias='modelVerbosity')] = None
+    tools: Tools | None = None
     profile: str | None = None
     profiles: dict[str, Profile]
-    sandbox_mode: Annotated[SandboxMode | None, Field(alias='sandboxMode')] = None
-    sandbox_settings: Annotated[
-        SandboxSettings | None, Field(alias='sandboxSettings')
-    ] = None
-    tools: Tools | None = None
 
 
 class GetUserSavedConfigResponse(BaseModel):
@@ -3510,29 +3510,29 @@ class ForkConversationParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    path: str | None = None
     conversation_id: Annotated[ThreadId | None, Field(alias='conversationId')] = None
     overrides: NewConversationParams | None = None
-    path: str | None = None
 
 
 class ResumeConversationParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    path: str | None = None
     conversation_id: Annotated[ThreadId | None, Field(alias='conversationId')] = None
     history: list[ResponseItem] | None = None
     overrides: NewConversationParams | None = None
-    path: str | None = None
 
 
 class ClientRequestThreadResume(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['thread/resume'], Field(title='Thread/resumeRequestMethod')
     ]
+    id: RequestId
     params: v2.ThreadResumeParams
 
 
@@ -3540,8 +3540,8 @@ class ClientRequestTurnStart(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[Literal['turn/start'], Field(title='Turn/startRequestMethod')]
+    id: RequestId
     params: v2.TurnStartParams
 
 
@@ -3549,10 +3549,10 @@ class ClientRequestResumeConversation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['resumeConversation'], Field(title='ResumeConversationRequestMethod')
     ]
+    id: RequestId
     params: ResumeConversationParams
 
 
@@ -3560,10 +3560,10 @@ class ClientRequestForkConversation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: RequestId
     method: Annotated[
         Literal['forkConversation'], Field(title='ForkConversationRequestMethod')
     ]
+    id: RequestId
     params: ForkConversationParams
 
 
@@ -3666,16 +3666,16 @@ class ConversationSummary(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cli_version: Annotated[str, Field(alias='cliVersion')]
     conversation_id: Annotated[ThreadId, Field(alias='conversationId')]
-    cwd: str
-    git_info: Annotated[ConversationGitInfo | None, Field(alias='gitInfo')] = None
-    model_provider: Annotated[str, Field(alias='modelProvider')]
     path: str
     preview: str
-    source: SessionSource
     timestamp: str | None = None
     updated_at: Annotated[str | None, Field(alias='updatedAt')] = None
+    model_provider: Annotated[str, Field(alias='modelProvider')]
+    cwd: str
+    cli_version: Annotated[str, Field(alias='cliVersion')]
+    source: SessionSource
+    git_info: Annotated[ConversationGitInfo | None, Field(alias='gitInfo')] = None
 
 
 class GetConversationSummaryResponse(BaseModel):
@@ -3791,17 +3791,17 @@ class SessionConfiguredNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    history_entry_count: Annotated[int, Field(alias='historyEntryCount', ge=0)]
-    history_log_id: Annotated[int, Field(alias='historyLogId', ge=0)]
-    initial_messages: Annotated[
-        list[EventMsg] | None, Field(alias='initialMessages')
-    ] = None
+    session_id: Annotated[ThreadId, Field(alias='sessionId')]
     model: str
     reasoning_effort: Annotated[
         ReasoningEffort | None, Field(alias='reasoningEffort')
     ] = None
+    history_log_id: Annotated[int, Field(alias='historyLogId', ge=0)]
+    history_entry_count: Annotated[int, Field(alias='historyEntryCount', ge=0)]
+    initial_messages: Annotated[
+        list[EventMsg] | None, Field(alias='initialMessages')
+    ] = None
     rollout_path: Annotated[str, Field(alias='rolloutPath')]
-    session_id: Annotated[ThreadId, Field(alias='sessionId')]
 
 
 class ServerNotificationSessionConfigured(BaseModel):
@@ -3859,10 +3859,10 @@ class ResumeConversationResponse(BaseModel):
         populate_by_name=True,
     )
     conversation_id: Annotated[ThreadId, Field(alias='conversationId')]
+    model: str
     initial_messages: Annotated[
         list[EventMsg] | None, Field(alias='initialMessages')
     ] = None
-    model: str
     rollout_path: Annotated[str, Field(alias='rolloutPath')]
 
 
@@ -3871,10 +3871,10 @@ class ForkConversationResponse(BaseModel):
         populate_by_name=True,
     )
     conversation_id: Annotated[ThreadId, Field(alias='conversationId')]
+    model: str
     initial_messages: Annotated[
         list[EventMsg] | None, Field(alias='initialMessages')
     ] = None
-    model: str
     rollout_path: Annotated[str, Field(alias='rolloutPath')]
 
 

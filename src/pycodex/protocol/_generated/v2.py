@@ -14,9 +14,9 @@ class DynamicToolSpec(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    name: str
     description: str
     input_schema: Annotated[Any, Field(alias='inputSchema')]
-    name: str
 
 
 Personality = TypeAliasType("Personality", Literal['friendly', 'pragmatic'])
@@ -29,50 +29,50 @@ class ThreadStartParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    model: str | None = None
+    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
+    cwd: str | None = None
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
-    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
+    sandbox: SandboxMode | None = None
     config: dict[str, Any] | None = None
-    cwd: str | None = None
+    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
     developer_instructions: Annotated[
         str | None, Field(alias='developerInstructions')
     ] = None
+    personality: Personality | None = None
+    ephemeral: bool | None = None
     dynamic_tools: Annotated[
         list[DynamicToolSpec] | None, Field(alias='dynamicTools')
     ] = None
-    ephemeral: bool | None = None
     experimental_raw_events: Annotated[bool, Field(alias='experimentalRawEvents')] = (
         False
     )
-    model: str | None = None
-    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
-    personality: Personality | None = None
-    sandbox: SandboxMode | None = None
 
 
 class ContentItemInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['input_text'], Field(title='InputTextContentItemType')]
+    text: str
 
 
 class ContentItemInputImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    image_url: str
     type: Annotated[Literal['input_image'], Field(title='InputImageContentItemType')]
+    image_url: str
 
 
 class ContentItemOutputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['output_text'], Field(title='OutputTextContentItemType')]
+    text: str
 
 
 ContentItem = TypeAliasType("ContentItem", ContentItemInputText | ContentItemInputImage | ContentItemOutputText)
@@ -82,21 +82,21 @@ class FunctionCallOutputContentItemInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['input_text'], Field(title='InputTextFunctionCallOutputContentItemType')
     ]
+    text: str
 
 
 class FunctionCallOutputContentItemInputImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    image_url: str
     type: Annotated[
         Literal['input_image'],
         Field(title='InputImageFunctionCallOutputContentItemType'),
     ]
+    image_url: str
 
 
 FunctionCallOutputContentItem = TypeAliasType("FunctionCallOutputContentItem", FunctionCallOutputContentItemInputText | FunctionCallOutputContentItemInputImage)
@@ -117,8 +117,8 @@ class GhostCommit(BaseModel):
     )
     id: str
     parent: str | None = None
-    preexisting_untracked_dirs: list[str]
     preexisting_untracked_files: list[str]
+    preexisting_untracked_dirs: list[str]
 
 
 class LocalShellActionExec(BaseModel):
@@ -143,18 +143,18 @@ class ReasoningItemContentReasoningText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['reasoning_text'], Field(title='ReasoningTextReasoningItemContentType')
     ]
+    text: str
 
 
 class ReasoningItemContentText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[Literal['text'], Field(title='TextReasoningItemContentType')]
+    text: str
 
 
 ReasoningItemContent = TypeAliasType("ReasoningItemContent", ReasoningItemContentReasoningText | ReasoningItemContentText)
@@ -164,11 +164,11 @@ class ReasoningItemReasoningSummarySummaryText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    text: str
     type: Annotated[
         Literal['summary_text'],
         Field(title='SummaryTextReasoningItemReasoningSummaryType'),
     ]
+    text: str
 
 
 ReasoningItemReasoningSummary = TypeAliasType("ReasoningItemReasoningSummary", ReasoningItemReasoningSummarySummaryText)
@@ -178,104 +178,104 @@ class ResponseItemMessage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str | None = None
+    type: Annotated[Literal['message'], Field(title='MessageResponseItemType')]
+    role: str
     content: list[ContentItem]
     end_turn: bool | None = None
-    id: str | None = None
-    role: str
-    type: Annotated[Literal['message'], Field(title='MessageResponseItemType')]
 
 
 class ResponseItemReasoning(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str
+    type: Annotated[Literal['reasoning'], Field(title='ReasoningResponseItemType')]
+    summary: list[ReasoningItemReasoningSummary]
     content: list[ReasoningItemContent] | None = None
     encrypted_content: str | None = None
-    id: str
-    summary: list[ReasoningItemReasoningSummary]
-    type: Annotated[Literal['reasoning'], Field(title='ReasoningResponseItemType')]
 
 
 class ResponseItemLocalShellCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    action: LocalShellAction
-    call_id: str | None = None
     id: str | None = None
-    status: LocalShellStatus
     type: Annotated[
         Literal['local_shell_call'], Field(title='LocalShellCallResponseItemType')
     ]
+    call_id: str | None = None
+    status: LocalShellStatus
+    action: LocalShellAction
 
 
 class ResponseItemFunctionCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    arguments: str
-    call_id: str
     id: str | None = None
-    name: str
     type: Annotated[
         Literal['function_call'], Field(title='FunctionCallResponseItemType')
     ]
+    name: str
+    arguments: str
+    call_id: str
 
 
 class ResponseItemFunctionCallOutput(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
-    output: FunctionCallOutputPayload
     type: Annotated[
         Literal['function_call_output'],
         Field(title='FunctionCallOutputResponseItemType'),
     ]
+    call_id: str
+    output: FunctionCallOutputPayload
 
 
 class ResponseItemCustomToolCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
     id: str | None = None
-    input: str
-    name: str
-    status: str | None = None
     type: Annotated[
         Literal['custom_tool_call'], Field(title='CustomToolCallResponseItemType')
     ]
+    status: str | None = None
+    call_id: str
+    name: str
+    input: str
 
 
 class ResponseItemCustomToolCallOutput(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    call_id: str
-    output: str
     type: Annotated[
         Literal['custom_tool_call_output'],
         Field(title='CustomToolCallOutputResponseItemType'),
     ]
+    call_id: str
+    output: str
 
 
 class ResponseItemGhostSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    ghost_commit: GhostCommit
     type: Annotated[
         Literal['ghost_snapshot'], Field(title='GhostSnapshotResponseItemType')
     ]
+    ghost_commit: GhostCommit
 
 
 class ResponseItemCompaction(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    encrypted_content: str
     type: Annotated[Literal['compaction'], Field(title='CompactionResponseItemType')]
+    encrypted_content: str
 
 
 class ResponseItemOther(BaseModel):
@@ -289,9 +289,9 @@ class WebSearchActionSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    queries: list[str] | None = None
-    query: str | None = None
     type: Annotated[Literal['search'], Field(title='SearchWebSearchActionType')]
+    query: str | None = None
+    queries: list[str] | None = None
 
 
 class WebSearchActionOpenPage(BaseModel):
@@ -306,11 +306,11 @@ class WebSearchActionFindInPage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    pattern: str | None = None
     type: Annotated[
         Literal['find_in_page'], Field(title='FindInPageWebSearchActionType')
     ]
     url: str | None = None
+    pattern: str | None = None
 
 
 class WebSearchActionOther(BaseModel):
@@ -327,20 +327,20 @@ class ThreadForkParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    thread_id: Annotated[str, Field(alias='threadId')]
+    path: str | None = None
+    model: str | None = None
+    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
+    cwd: str | None = None
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
-    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
+    sandbox: SandboxMode | None = None
     config: dict[str, Any] | None = None
-    cwd: str | None = None
+    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
     developer_instructions: Annotated[
         str | None, Field(alias='developerInstructions')
     ] = None
-    model: str | None = None
-    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
-    path: str | None = None
-    sandbox: SandboxMode | None = None
-    thread_id: Annotated[str, Field(alias='threadId')]
 
 
 class ThreadArchiveParams(BaseModel):
@@ -354,8 +354,8 @@ class ThreadSetNameParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    name: str
     thread_id: Annotated[str, Field(alias='threadId')]
+    name: str
 
 
 class ThreadUnarchiveParams(BaseModel):
@@ -369,8 +369,8 @@ class ThreadRollbackParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    num_turns: Annotated[int, Field(alias='numTurns', ge=0)]
     thread_id: Annotated[str, Field(alias='threadId')]
+    num_turns: Annotated[int, Field(alias='numTurns', ge=0)]
 
 
 ThreadSortKey = TypeAliasType("ThreadSortKey", Literal['created_at', 'updated_at'])
@@ -383,14 +383,14 @@ class ThreadListParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    archived: bool | None = None
     cursor: str | None = None
     limit: Annotated[int | None, Field(ge=0)] = None
-    model_providers: Annotated[list[str] | None, Field(alias='modelProviders')] = None
     sort_key: Annotated[ThreadSortKey | None, Field(alias='sortKey')] = None
+    model_providers: Annotated[list[str] | None, Field(alias='modelProviders')] = None
     source_kinds: Annotated[
         list[ThreadSourceKind] | None, Field(alias='sourceKinds')
     ] = None
+    archived: bool | None = None
 
 
 class ThreadLoadedListParams(BaseModel):
@@ -405,8 +405,8 @@ class ThreadReadParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    include_turns: Annotated[bool, Field(alias='includeTurns')] = False
     thread_id: Annotated[str, Field(alias='threadId')]
+    include_turns: Annotated[bool, Field(alias='includeTurns')] = False
 
 
 class SkillsListParams(BaseModel):
@@ -429,8 +429,8 @@ class SkillsConfigWriteParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    enabled: bool
     path: str
+    enabled: bool
 
 
 AbsolutePathBuf = TypeAliasType("AbsolutePathBuf", str)
@@ -440,8 +440,8 @@ class ByteRange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    end: Annotated[int, Field(ge=0)]
     start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=0)]
 
 
 ModeKind = TypeAliasType("ModeKind", Literal['plan', 'code', 'pair_programming', 'execute', 'custom'])
@@ -476,25 +476,25 @@ class SandboxPolicyExternalSandbox(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    network_access: Annotated[NetworkAccess, Field(alias='networkAccess')] = (
-        'restricted'
-    )
     type: Annotated[
         Literal['externalSandbox'], Field(title='ExternalSandboxSandboxPolicyType')
     ]
+    network_access: Annotated[NetworkAccess, Field(alias='networkAccess')] = (
+        'restricted'
+    )
 
 
 class SandboxPolicyWorkspaceWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    exclude_slash_tmp: Annotated[bool, Field(alias='excludeSlashTmp')] = False
-    exclude_tmpdir_env_var: Annotated[bool, Field(alias='excludeTmpdirEnvVar')] = False
-    network_access: Annotated[bool, Field(alias='networkAccess')] = False
     type: Annotated[
         Literal['workspaceWrite'], Field(title='WorkspaceWriteSandboxPolicyType')
     ]
     writable_roots: Annotated[list[AbsolutePathBuf], Field(alias='writableRoots')] = []
+    network_access: Annotated[bool, Field(alias='networkAccess')] = False
+    exclude_tmpdir_env_var: Annotated[bool, Field(alias='excludeTmpdirEnvVar')] = False
+    exclude_slash_tmp: Annotated[bool, Field(alias='excludeSlashTmp')] = False
 
 
 SandboxPolicy = TypeAliasType("SandboxPolicy", SandboxPolicyDangerFullAccess | SandboxPolicyReadOnly | SandboxPolicyExternalSandbox | SandboxPolicyWorkspaceWrite)
@@ -504,9 +504,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    developer_instructions: str | None = None
     model: str
     reasoning_effort: ReasoningEffort | None = None
+    developer_instructions: str | None = None
 
 
 class TextElement(BaseModel):
@@ -521,9 +521,9 @@ class UserInputText(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['text'], Field(title='TextUserInputType')]
     text: str
     text_elements: Annotated[list[TextElement], Field(validate_default=True)] = []
-    type: Annotated[Literal['text'], Field(title='TextUserInputType')]
 
 
 class UserInputImage(BaseModel):
@@ -538,26 +538,26 @@ class UserInputLocalImage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    path: str
     type: Annotated[Literal['localImage'], Field(title='LocalImageUserInputType')]
+    path: str
 
 
 class UserInputSkill(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['skill'], Field(title='SkillUserInputType')]
     name: str
     path: str
-    type: Annotated[Literal['skill'], Field(title='SkillUserInputType')]
 
 
 class UserInputMention(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['mention'], Field(title='MentionUserInputType')]
     name: str
     path: str
-    type: Annotated[Literal['mention'], Field(title='MentionUserInputType')]
 
 
 UserInput = TypeAliasType("UserInput", UserInputText | UserInputImage | UserInputLocalImage | UserInputSkill | UserInputMention)
@@ -587,25 +587,25 @@ class ReviewTargetBaseBranch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    branch: str
     type: Annotated[Literal['baseBranch'], Field(title='BaseBranchReviewTargetType')]
+    branch: str
 
 
 class ReviewTargetCommit(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['commit'], Field(title='CommitReviewTargetType')]
     sha: str
     title: str | None = None
-    type: Annotated[Literal['commit'], Field(title='CommitReviewTargetType')]
 
 
 class ReviewTargetCustom(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    instructions: str
     type: Annotated[Literal['custom'], Field(title='CustomReviewTargetType')]
+    instructions: str
 
 
 ReviewTarget = TypeAliasType("ReviewTarget", ReviewTargetUncommittedChanges | ReviewTargetBaseBranch | ReviewTargetCommit | ReviewTargetCustom)
@@ -615,9 +615,9 @@ class ReviewStartParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delivery: ReviewDelivery | None = None
-    target: ReviewTarget
     thread_id: Annotated[str, Field(alias='threadId')]
+    target: ReviewTarget
+    delivery: ReviewDelivery | None = None
 
 
 class ModelListParams(BaseModel):
@@ -655,8 +655,8 @@ class LoginAccountParamsApiKey(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    api_key: Annotated[str, Field(alias='apiKey')]
     type: Annotated[Literal['apiKey'], Field(title='ApiKeyv2::LoginAccountParamsType')]
+    api_key: Annotated[str, Field(alias='apiKey')]
 
 
 class LoginAccountParamsChatgpt(BaseModel):
@@ -672,12 +672,12 @@ class LoginAccountParamsChatgptAuthTokens(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    access_token: Annotated[str, Field(alias='accessToken')]
-    id_token: Annotated[str, Field(alias='idToken')]
     type: Annotated[
         Literal['chatgptAuthTokens'],
         Field(title='ChatgptAuthTokensv2::LoginAccountParamsType'),
     ]
+    id_token: Annotated[str, Field(alias='idToken')]
+    access_token: Annotated[str, Field(alias='accessToken')]
 
 
 LoginAccountParams = TypeAliasType(
@@ -701,9 +701,9 @@ class FeedbackUploadParams(BaseModel):
         populate_by_name=True,
     )
     classification: str
-    include_logs: Annotated[bool, Field(alias='includeLogs')]
     reason: str | None = None
     thread_id: Annotated[str | None, Field(alias='threadId')] = None
+    include_logs: Annotated[bool, Field(alias='includeLogs')]
 
 
 class CommandExecParams(BaseModel):
@@ -711,17 +711,17 @@ class CommandExecParams(BaseModel):
         populate_by_name=True,
     )
     command: list[str]
+    timeout_ms: Annotated[int | None, Field(alias='timeoutMs')] = None
     cwd: str | None = None
     sandbox_policy: Annotated[SandboxPolicy | None, Field(alias='sandboxPolicy')] = None
-    timeout_ms: Annotated[int | None, Field(alias='timeoutMs')] = None
 
 
 class ConfigReadParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cwd: str | None = None
     include_layers: Annotated[bool, Field(alias='includeLayers')] = False
+    cwd: str | None = None
 
 
 MergeStrategy = TypeAliasType("MergeStrategy", Literal['replace', 'upsert'])
@@ -731,11 +731,11 @@ class ConfigValueWriteParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    expected_version: Annotated[str | None, Field(alias='expectedVersion')] = None
-    file_path: Annotated[str | None, Field(alias='filePath')] = None
     key_path: Annotated[str, Field(alias='keyPath')]
-    merge_strategy: Annotated[MergeStrategy, Field(alias='mergeStrategy')]
     value: Any
+    merge_strategy: Annotated[MergeStrategy, Field(alias='mergeStrategy')]
+    file_path: Annotated[str | None, Field(alias='filePath')] = None
+    expected_version: Annotated[str | None, Field(alias='expectedVersion')] = None
 
 
 class ConfigEdit(BaseModel):
@@ -743,8 +743,8 @@ class ConfigEdit(BaseModel):
         populate_by_name=True,
     )
     key_path: Annotated[str, Field(alias='keyPath')]
-    merge_strategy: Annotated[MergeStrategy, Field(alias='mergeStrategy')]
     value: Any
+    merge_strategy: Annotated[MergeStrategy, Field(alias='mergeStrategy')]
 
 
 class ConfigBatchWriteParams(BaseModel):
@@ -752,8 +752,8 @@ class ConfigBatchWriteParams(BaseModel):
         populate_by_name=True,
     )
     edits: list[ConfigEdit]
-    expected_version: Annotated[str | None, Field(alias='expectedVersion')] = None
     file_path: Annotated[str | None, Field(alias='filePath')] = None
+    expected_version: Annotated[str | None, Field(alias='expectedVersion')] = None
 
 
 class GetAccountParams(BaseModel):
@@ -872,37 +872,37 @@ class CommandActionRead(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['read'], Field(title='ReadCommandActionType')]
     command: str
     name: str
     path: str
-    type: Annotated[Literal['read'], Field(title='ReadCommandActionType')]
 
 
 class CommandActionListFiles(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['listFiles'], Field(title='ListFilesCommandActionType')]
     command: str
     path: str | None = None
-    type: Annotated[Literal['listFiles'], Field(title='ListFilesCommandActionType')]
 
 
 class CommandActionSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    command: str
-    path: str | None = None
-    query: str | None = None
     type: Annotated[Literal['search'], Field(title='SearchCommandActionType')]
+    command: str
+    query: str | None = None
+    path: str | None = None
 
 
 class CommandActionUnknown(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    command: str
     type: Annotated[Literal['unknown'], Field(title='UnknownCommandActionType')]
+    command: str
 
 
 CommandAction = TypeAliasType("CommandAction", CommandActionRead | CommandActionListFiles | CommandActionSearch | CommandActionUnknown)
@@ -915,9 +915,9 @@ class GitInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    sha: str | None = None
     branch: str | None = None
     origin_url: Annotated[str | None, Field(alias='originUrl')] = None
-    sha: str | None = None
 
 
 class McpToolCallError(BaseModel):
@@ -951,8 +951,8 @@ class PatchChangeKindUpdate(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    move_path: str | None = None
     type: Annotated[Literal['update'], Field(title='UpdatePatchChangeKindType')]
+    move_path: str | None = None
 
 
 PatchChangeKind = TypeAliasType("PatchChangeKind", PatchChangeKindAdd | PatchChangeKindDelete | PatchChangeKindUpdate)
@@ -985,117 +985,117 @@ class ThreadItemUserMessage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    content: list[UserInput]
-    id: str
     type: Annotated[Literal['userMessage'], Field(title='UserMessageThreadItemType')]
+    id: str
+    content: list[UserInput]
 
 
 class ThreadItemAgentMessage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['agentMessage'], Field(title='AgentMessageThreadItemType')]
     id: str
     text: str
-    type: Annotated[Literal['agentMessage'], Field(title='AgentMessageThreadItemType')]
 
 
 class ThreadItemPlan(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['plan'], Field(title='PlanThreadItemType')]
     id: str
     text: str
-    type: Annotated[Literal['plan'], Field(title='PlanThreadItemType')]
 
 
 class ThreadItemReasoning(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    content: list[str] = []
+    type: Annotated[Literal['reasoning'], Field(title='ReasoningThreadItemType')]
     id: str
     summary: list[str] = []
-    type: Annotated[Literal['reasoning'], Field(title='ReasoningThreadItemType')]
+    content: list[str] = []
 
 
 class ThreadItemCommandExecution(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    aggregated_output: Annotated[str | None, Field(alias='aggregatedOutput')] = None
-    command: str
-    command_actions: Annotated[list[CommandAction], Field(alias='commandActions')]
-    cwd: str
-    duration_ms: Annotated[int | None, Field(alias='durationMs')] = None
-    exit_code: Annotated[int | None, Field(alias='exitCode')] = None
-    id: str
-    process_id: Annotated[str | None, Field(alias='processId')] = None
-    status: CommandExecutionStatus
     type: Annotated[
         Literal['commandExecution'], Field(title='CommandExecutionThreadItemType')
     ]
+    id: str
+    command: str
+    cwd: str
+    process_id: Annotated[str | None, Field(alias='processId')] = None
+    status: CommandExecutionStatus
+    command_actions: Annotated[list[CommandAction], Field(alias='commandActions')]
+    aggregated_output: Annotated[str | None, Field(alias='aggregatedOutput')] = None
+    exit_code: Annotated[int | None, Field(alias='exitCode')] = None
+    duration_ms: Annotated[int | None, Field(alias='durationMs')] = None
 
 
 class ThreadItemWebSearch(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    action: WebSearchAction | None = None
+    type: Annotated[Literal['webSearch'], Field(title='WebSearchThreadItemType')]
     id: str
     query: str
-    type: Annotated[Literal['webSearch'], Field(title='WebSearchThreadItemType')]
+    action: WebSearchAction | None = None
 
 
 class ThreadItemImageView(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['imageView'], Field(title='ImageViewThreadItemType')]
     id: str
     path: str
-    type: Annotated[Literal['imageView'], Field(title='ImageViewThreadItemType')]
 
 
 class ThreadItemEnteredReviewMode(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: str
-    review: str
     type: Annotated[
         Literal['enteredReviewMode'], Field(title='EnteredReviewModeThreadItemType')
     ]
+    id: str
+    review: str
 
 
 class ThreadItemExitedReviewMode(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: str
-    review: str
     type: Annotated[
         Literal['exitedReviewMode'], Field(title='ExitedReviewModeThreadItemType')
     ]
+    id: str
+    review: str
 
 
 class ThreadItemContextCompaction(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    id: str
     type: Annotated[
         Literal['contextCompaction'], Field(title='ContextCompactionThreadItemType')
     ]
+    id: str
 
 
 class TurnError(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    additional_details: Annotated[str | None, Field(alias='additionalDetails')] = None
+    message: str
     codex_error_info: Annotated[
         CodexErrorInfo | None, Field(alias='codexErrorInfo')
     ] = None
-    message: str
+    additional_details: Annotated[str | None, Field(alias='additionalDetails')] = None
 
 
 TurnStatus = TypeAliasType("TurnStatus", Literal['completed', 'interrupted', 'failed', 'inProgress'])
@@ -1125,20 +1125,20 @@ class SkillErrorInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    message: str
     path: str
+    message: str
 
 
 class SkillInterface(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    display_name: Annotated[str | None, Field(alias='displayName')] = None
+    short_description: Annotated[str | None, Field(alias='shortDescription')] = None
+    icon_small: Annotated[str | None, Field(alias='iconSmall')] = None
+    icon_large: Annotated[str | None, Field(alias='iconLarge')] = None
     brand_color: Annotated[str | None, Field(alias='brandColor')] = None
     default_prompt: Annotated[str | None, Field(alias='defaultPrompt')] = None
-    display_name: Annotated[str | None, Field(alias='displayName')] = None
-    icon_large: Annotated[str | None, Field(alias='iconLarge')] = None
-    icon_small: Annotated[str | None, Field(alias='iconSmall')] = None
-    short_description: Annotated[str | None, Field(alias='shortDescription')] = None
 
 
 SkillScope = TypeAliasType("SkillScope", Literal['user', 'repo', 'system', 'admin'])
@@ -1148,28 +1148,28 @@ class SkillToolDependency(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    command: str | None = None
+    type: str
+    value: str
     description: str | None = None
     transport: str | None = None
-    type: str
+    command: str | None = None
     url: str | None = None
-    value: str
 
 
 class AppInfo(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str
+    name: str
     description: str | None = None
+    logo_url: Annotated[str | None, Field(alias='logoUrl')] = None
+    logo_url_dark: Annotated[str | None, Field(alias='logoUrlDark')] = None
     distribution_channel: Annotated[str | None, Field(alias='distributionChannel')] = (
         None
     )
-    id: str
     install_url: Annotated[str | None, Field(alias='installUrl')] = None
     is_accessible: Annotated[bool, Field(alias='isAccessible')] = False
-    logo_url: Annotated[str | None, Field(alias='logoUrl')] = None
-    logo_url_dark: Annotated[str | None, Field(alias='logoUrlDark')] = None
-    name: str
 
 
 class AppsListResponse(BaseModel):
@@ -1197,19 +1197,19 @@ class ReasoningEffortOption(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    description: str
     reasoning_effort: Annotated[ReasoningEffort, Field(alias='reasoningEffort')]
+    description: str
 
 
 class CollaborationModeMask(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    developer_instructions: str | None = None
+    name: str
     mode: ModeKind | None = None
     model: str | None = None
-    name: str
     reasoning_effort: ReasoningEffort | None = None
+    developer_instructions: str | None = None
 
 
 class CollaborationModeListResponse(BaseModel):
@@ -1277,11 +1277,11 @@ class LoginAccountResponseChatgpt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    auth_url: Annotated[str, Field(alias='authUrl')]
-    login_id: Annotated[str, Field(alias='loginId')]
     type: Annotated[
         Literal['chatgpt'], Field(title='Chatgptv2::LoginAccountResponseType')
     ]
+    login_id: Annotated[str, Field(alias='loginId')]
+    auth_url: Annotated[str, Field(alias='authUrl')]
 
 
 class LoginAccountResponseChatgptAuthTokens(BaseModel):
@@ -1323,9 +1323,9 @@ class CreditsSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    balance: str | None = None
     has_credits: Annotated[bool, Field(alias='hasCredits')]
     unlimited: bool
+    balance: str | None = None
 
 
 PlanType = TypeAliasType("PlanType", Literal['free', 'go', 'plus', 'pro', 'team', 'business', 'enterprise', 'edu', 'unknown'])
@@ -1335,11 +1335,11 @@ class RateLimitWindow(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    resets_at: Annotated[int | None, Field(alias='resetsAt')] = None
     used_percent: Annotated[int, Field(alias='usedPercent')]
     window_duration_mins: Annotated[int | None, Field(alias='windowDurationMins')] = (
         None
     )
+    resets_at: Annotated[int | None, Field(alias='resetsAt')] = None
 
 
 class FeedbackUploadResponse(BaseModel):
@@ -1354,8 +1354,8 @@ class CommandExecResponse(BaseModel):
         populate_by_name=True,
     )
     exit_code: Annotated[int, Field(alias='exitCode')]
-    stderr: str
     stdout: str
+    stderr: str
 
 
 class AnalyticsConfig(BaseModel):
@@ -1370,33 +1370,33 @@ class ConfigLayerSourceMdm(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['mdm'], Field(title='MdmConfigLayerSourceType')]
     domain: str
     key: str
-    type: Annotated[Literal['mdm'], Field(title='MdmConfigLayerSourceType')]
 
 
 class ConfigLayerSourceSystem(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    file: AbsolutePathBuf
     type: Annotated[Literal['system'], Field(title='SystemConfigLayerSourceType')]
+    file: AbsolutePathBuf
 
 
 class ConfigLayerSourceUser(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    file: AbsolutePathBuf
     type: Annotated[Literal['user'], Field(title='UserConfigLayerSourceType')]
+    file: AbsolutePathBuf
 
 
 class ConfigLayerSourceProject(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    dot_codex_folder: Annotated[AbsolutePathBuf, Field(alias='dotCodexFolder')]
     type: Annotated[Literal['project'], Field(title='ProjectConfigLayerSourceType')]
+    dot_codex_folder: Annotated[AbsolutePathBuf, Field(alias='dotCodexFolder')]
 
 
 class ConfigLayerSourceSessionFlags(BaseModel):
@@ -1412,11 +1412,11 @@ class ConfigLayerSourceLegacyManagedConfigTomlFromFile(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    file: AbsolutePathBuf
     type: Annotated[
         Literal['legacyManagedConfigTomlFromFile'],
         Field(title='LegacyManagedConfigTomlFromFileConfigLayerSourceType'),
     ]
+    file: AbsolutePathBuf
 
 
 class ConfigLayerSourceLegacyManagedConfigTomlFromMdm(BaseModel):
@@ -1439,18 +1439,18 @@ class SandboxWorkspaceWrite(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    exclude_slash_tmp: bool = False
-    exclude_tmpdir_env_var: bool = False
-    network_access: bool = False
     writable_roots: list[str] = []
+    network_access: bool = False
+    exclude_tmpdir_env_var: bool = False
+    exclude_slash_tmp: bool = False
 
 
 class ToolsV2(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    view_image: bool | None = None
     web_search: bool | None = None
+    view_image: bool | None = None
 
 
 Verbosity = TypeAliasType("Verbosity", Literal['low', 'medium', 'high'])
@@ -1476,9 +1476,9 @@ class AccountChatgpt(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    type: Annotated[Literal['chatgpt'], Field(title='ChatgptAccountType')]
     email: str
     plan_type: Annotated[PlanType, Field(alias='planType')]
-    type: Annotated[Literal['chatgpt'], Field(title='ChatgptAccountType')]
 
 
 Account = TypeAliasType("Account", AccountApiKey | AccountChatgpt)
@@ -1497,9 +1497,9 @@ class ErrorNotification(BaseModel):
         populate_by_name=True,
     )
     error: TurnError
+    will_retry: Annotated[bool, Field(alias='willRetry')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
-    will_retry: Annotated[bool, Field(alias='willRetry')]
 
 
 class ThreadNameUpdatedNotification(BaseModel):
@@ -1514,20 +1514,20 @@ class TokenUsageBreakdown(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cached_input_tokens: Annotated[int, Field(alias='cachedInputTokens')]
+    total_tokens: Annotated[int, Field(alias='totalTokens')]
     input_tokens: Annotated[int, Field(alias='inputTokens')]
+    cached_input_tokens: Annotated[int, Field(alias='cachedInputTokens')]
     output_tokens: Annotated[int, Field(alias='outputTokens')]
     reasoning_output_tokens: Annotated[int, Field(alias='reasoningOutputTokens')]
-    total_tokens: Annotated[int, Field(alias='totalTokens')]
 
 
 class TurnDiffUpdatedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    diff: str
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    diff: str
 
 
 TurnPlanStepStatus = TypeAliasType("TurnPlanStepStatus", Literal['pending', 'inProgress', 'completed'])
@@ -1537,70 +1537,70 @@ class AgentMessageDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
 
 
 class PlanDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
 
 
 class CommandExecutionOutputDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
 
 
 class TerminalInteractionNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    thread_id: Annotated[str, Field(alias='threadId')]
+    turn_id: Annotated[str, Field(alias='turnId')]
     item_id: Annotated[str, Field(alias='itemId')]
     process_id: Annotated[str, Field(alias='processId')]
     stdin: str
-    thread_id: Annotated[str, Field(alias='threadId')]
-    turn_id: Annotated[str, Field(alias='turnId')]
 
 
 class FileChangeOutputDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
 
 
 class McpToolCallProgressNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    item_id: Annotated[str, Field(alias='itemId')]
-    message: str
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    message: str
 
 
 class McpServerOauthLoginCompletedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: str | None = None
     name: str
     success: bool
+    error: str | None = None
 
 
 AuthMode = TypeAliasType("AuthMode", Literal['apikey', 'chatgpt', 'chatgptAuthTokens'])
@@ -1617,32 +1617,32 @@ class ReasoningSummaryTextDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
-    summary_index: Annotated[int, Field(alias='summaryIndex')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
+    summary_index: Annotated[int, Field(alias='summaryIndex')]
 
 
 class ReasoningSummaryPartAddedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    item_id: Annotated[str, Field(alias='itemId')]
-    summary_index: Annotated[int, Field(alias='summaryIndex')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    summary_index: Annotated[int, Field(alias='summaryIndex')]
 
 
 class ReasoningTextDeltaNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    content_index: Annotated[int, Field(alias='contentIndex')]
-    delta: str
-    item_id: Annotated[str, Field(alias='itemId')]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item_id: Annotated[str, Field(alias='itemId')]
+    delta: str
+    content_index: Annotated[int, Field(alias='contentIndex')]
 
 
 class ContextCompactedNotification(BaseModel):
@@ -1657,64 +1657,64 @@ class DeprecationNoticeNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    details: str | None = None
     summary: str
+    details: str | None = None
 
 
 class TextPosition(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    column: Annotated[int, Field(ge=0)]
     line: Annotated[int, Field(ge=0)]
+    column: Annotated[int, Field(ge=0)]
 
 
 class TextRange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    end: TextPosition
     start: TextPosition
+    end: TextPosition
 
 
 class ConfigWarningNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    summary: str
     details: str | None = None
     path: str | None = None
     range: TextRange | None = None
-    summary: str
 
 
 class WindowsWorldWritableWarningNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    sample_paths: Annotated[list[str], Field(alias='samplePaths')]
     extra_count: Annotated[int, Field(alias='extraCount', ge=0)]
     failed_scan: Annotated[bool, Field(alias='failedScan')]
-    sample_paths: Annotated[list[str], Field(alias='samplePaths')]
 
 
 class AccountLoginCompletedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: str | None = None
     login_id: Annotated[str | None, Field(alias='loginId')] = None
     success: bool
+    error: str | None = None
 
 
 class ResponseItemWebSearchCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    action: WebSearchAction | None = None
     id: str | None = None
-    status: str | None = None
     type: Annotated[
         Literal['web_search_call'], Field(title='WebSearchCallResponseItemType')
     ]
+    status: str | None = None
+    action: WebSearchAction | None = None
 
 
 ResponseItem = TypeAliasType("ResponseItem", ResponseItemMessage | ResponseItemReasoning | ResponseItemLocalShellCall | ResponseItemFunctionCall | ResponseItemFunctionCallOutput | ResponseItemCustomToolCall | ResponseItemCustomToolCallOutput | ResponseItemWebSearchCall | ResponseItemGhostSnapshot | ResponseItemCompaction | ResponseItemOther)
@@ -1724,22 +1724,22 @@ class ThreadResumeParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    thread_id: Annotated[str, Field(alias='threadId')]
+    history: list[ResponseItem] | None = None
+    path: str | None = None
+    model: str | None = None
+    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
+    cwd: str | None = None
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
-    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
+    sandbox: SandboxMode | None = None
     config: dict[str, Any] | None = None
-    cwd: str | None = None
+    base_instructions: Annotated[str | None, Field(alias='baseInstructions')] = None
     developer_instructions: Annotated[
         str | None, Field(alias='developerInstructions')
     ] = None
-    history: list[ResponseItem] | None = None
-    model: str | None = None
-    model_provider: Annotated[str | None, Field(alias='modelProvider')] = None
-    path: str | None = None
     personality: Personality | None = None
-    sandbox: SandboxMode | None = None
-    thread_id: Annotated[str, Field(alias='threadId')]
 
 
 class CollaborationMode(BaseModel):
@@ -1754,21 +1754,21 @@ class TurnStartParams(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    thread_id: Annotated[str, Field(alias='threadId')]
+    input: list[UserInput]
+    cwd: str | None = None
     approval_policy: Annotated[AskForApproval | None, Field(alias='approvalPolicy')] = (
         None
     )
+    sandbox_policy: Annotated[SandboxPolicy | None, Field(alias='sandboxPolicy')] = None
+    model: str | None = None
+    effort: ReasoningEffort | None = None
+    summary: ReasoningSummary | None = None
+    personality: Personality | None = None
+    output_schema: Annotated[Any | None, Field(alias='outputSchema')] = None
     collaboration_mode: Annotated[
         CollaborationMode | None, Field(alias='collaborationMode')
     ] = None
-    cwd: str | None = None
-    effort: ReasoningEffort | None = None
-    input: list[UserInput]
-    model: str | None = None
-    output_schema: Annotated[Any | None, Field(alias='outputSchema')] = None
-    personality: Personality | None = None
-    sandbox_policy: Annotated[SandboxPolicy | None, Field(alias='sandboxPolicy')] = None
-    summary: ReasoningSummary | None = None
-    thread_id: Annotated[str, Field(alias='threadId')]
 
 
 class Annotations(BaseModel):
@@ -1794,8 +1794,8 @@ class CollabAgentState(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    message: str | None = None
     status: CollabAgentStatus
+    message: str | None = None
 
 
 EmbeddedResourceResource = TypeAliasType("EmbeddedResourceResource", TextResourceContents | BlobResourceContents)
@@ -1805,9 +1805,9 @@ class FileUpdateChange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    diff: str
-    kind: PatchChangeKind
     path: str
+    kind: PatchChangeKind
+    diff: str
 
 
 class ImageContent(BaseModel):
@@ -1866,26 +1866,26 @@ class ThreadItemFileChange(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    changes: list[FileUpdateChange]
-    id: str
-    status: PatchApplyStatus
     type: Annotated[Literal['fileChange'], Field(title='FileChangeThreadItemType')]
+    id: str
+    changes: list[FileUpdateChange]
+    status: PatchApplyStatus
 
 
 class ThreadItemCollabAgentToolCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    agents_states: Annotated[dict[str, CollabAgentState], Field(alias='agentsStates')]
-    id: str
-    prompt: str | None = None
-    receiver_thread_ids: Annotated[list[str], Field(alias='receiverThreadIds')]
-    sender_thread_id: Annotated[str, Field(alias='senderThreadId')]
-    status: CollabAgentToolCallStatus
-    tool: CollabAgentTool
     type: Annotated[
         Literal['collabAgentToolCall'], Field(title='CollabAgentToolCallThreadItemType')
     ]
+    id: str
+    tool: CollabAgentTool
+    status: CollabAgentToolCallStatus
+    sender_thread_id: Annotated[str, Field(alias='senderThreadId')]
+    receiver_thread_ids: Annotated[list[str], Field(alias='receiverThreadIds')]
+    prompt: str | None = None
+    agents_states: Annotated[dict[str, CollabAgentState], Field(alias='agentsStates')]
 
 
 class SkillDependencies(BaseModel):
@@ -1899,14 +1899,14 @@ class SkillMetadata(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    dependencies: SkillDependencies | None = None
-    description: str
-    enabled: bool
-    interface: SkillInterface | None = None
     name: str
+    description: str
+    short_description: Annotated[str | None, Field(alias='shortDescription')] = None
+    interface: SkillInterface | None = None
+    dependencies: SkillDependencies | None = None
     path: str
     scope: SkillScope
-    short_description: Annotated[str | None, Field(alias='shortDescription')] = None
+    enabled: bool
 
 
 class SkillsListEntry(BaseModel):
@@ -1914,8 +1914,8 @@ class SkillsListEntry(BaseModel):
         populate_by_name=True,
     )
     cwd: str
-    errors: list[SkillErrorInfo]
     skills: list[SkillMetadata]
+    errors: list[SkillErrorInfo]
 
 
 class SkillsListResponse(BaseModel):
@@ -1929,18 +1929,18 @@ class Model(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    default_reasoning_effort: Annotated[
-        ReasoningEffort, Field(alias='defaultReasoningEffort')
-    ]
-    description: str
-    display_name: Annotated[str, Field(alias='displayName')]
     id: str
-    is_default: Annotated[bool, Field(alias='isDefault')]
     model: str
+    display_name: Annotated[str, Field(alias='displayName')]
+    description: str
     supported_reasoning_efforts: Annotated[
         list[ReasoningEffortOption], Field(alias='supportedReasoningEfforts')
     ]
+    default_reasoning_effort: Annotated[
+        ReasoningEffort, Field(alias='defaultReasoningEffort')
+    ]
     supports_personality: Annotated[bool, Field(alias='supportsPersonality')] = False
+    is_default: Annotated[bool, Field(alias='isDefault')]
 
 
 class ModelListResponse(BaseModel):
@@ -1994,10 +1994,10 @@ class RateLimitSnapshot(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    credits: CreditsSnapshot | None = None
-    plan_type: Annotated[PlanType | None, Field(alias='planType')] = None
     primary: RateLimitWindow | None = None
     secondary: RateLimitWindow | None = None
+    credits: CreditsSnapshot | None = None
+    plan_type: Annotated[PlanType | None, Field(alias='planType')] = None
 
 
 class GetAccountRateLimitsResponse(BaseModel):
@@ -2011,10 +2011,10 @@ class ConfigLayer(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    config: Any
-    disabled_reason: Annotated[str | None, Field(alias='disabledReason')] = None
     name: ConfigLayerSource
     version: str
+    config: Any
+    disabled_reason: Annotated[str | None, Field(alias='disabledReason')] = None
 
 
 class ConfigLayerMetadata(BaseModel):
@@ -2044,21 +2044,21 @@ class OverriddenMetadata(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    effective_value: Annotated[Any, Field(alias='effectiveValue')]
     message: str
     overriding_layer: Annotated[ConfigLayerMetadata, Field(alias='overridingLayer')]
+    effective_value: Annotated[Any, Field(alias='effectiveValue')]
 
 
 class ConfigWriteResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    status: WriteStatus
+    version: str
     file_path: Annotated[AbsolutePathBuf, Field(alias='filePath')]
     overridden_metadata: Annotated[
         OverriddenMetadata | None, Field(alias='overriddenMetadata')
     ] = None
-    status: WriteStatus
-    version: str
 
 
 class ConfigRequirements(BaseModel):
@@ -2087,11 +2087,11 @@ class ThreadTokenUsage(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    total: TokenUsageBreakdown
     last: TokenUsageBreakdown
     model_context_window: Annotated[int | None, Field(alias='modelContextWindow')] = (
         None
     )
-    total: TokenUsageBreakdown
 
 
 class ThreadTokenUsageUpdatedNotification(BaseModel):
@@ -2099,35 +2099,35 @@ class ThreadTokenUsageUpdatedNotification(BaseModel):
         populate_by_name=True,
     )
     thread_id: Annotated[str, Field(alias='threadId')]
-    token_usage: Annotated[ThreadTokenUsage, Field(alias='tokenUsage')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    token_usage: Annotated[ThreadTokenUsage, Field(alias='tokenUsage')]
 
 
 class TurnPlanStep(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    status: TurnPlanStepStatus
     step: str
+    status: TurnPlanStepStatus
 
 
 class TurnPlanUpdatedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    explanation: str | None = None
-    plan: list[TurnPlanStep]
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    explanation: str | None = None
+    plan: list[TurnPlanStep]
 
 
 class RawResponseItemCompletedNotification(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    item: ResponseItem
     thread_id: Annotated[str, Field(alias='threadId')]
     turn_id: Annotated[str, Field(alias='turnId')]
+    item: ResponseItem
 
 
 class AccountRateLimitsUpdatedNotification(BaseModel):
@@ -2161,13 +2161,13 @@ class McpServerStatus(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    auth_status: Annotated[McpAuthStatus, Field(alias='authStatus')]
     name: str
+    tools: dict[str, Tool]
+    resources: list[Resource]
     resource_templates: Annotated[
         list[ResourceTemplate], Field(alias='resourceTemplates')
     ]
-    resources: list[Resource]
-    tools: dict[str, Tool]
+    auth_status: Annotated[McpAuthStatus, Field(alias='authStatus')]
 
 
 class ListMcpServerStatusResponse(BaseModel):
@@ -2211,8 +2211,8 @@ class ConfigReadResponse(BaseModel):
         populate_by_name=True,
     )
     config: Config
-    layers: list[ConfigLayer] | None = None
     origins: dict[str, ConfigLayerMetadata]
+    layers: list[ConfigLayer] | None = None
 
 
 ContentBlock = TypeAliasType("ContentBlock", TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource)
@@ -2230,15 +2230,15 @@ class ThreadItemMcpToolCall(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    arguments: Any
-    duration_ms: Annotated[int | None, Field(alias='durationMs')] = None
-    error: McpToolCallError | None = None
-    id: str
-    result: McpToolCallResult | None = None
-    server: str
-    status: McpToolCallStatus
-    tool: str
     type: Annotated[Literal['mcpToolCall'], Field(title='McpToolCallThreadItemType')]
+    id: str
+    server: str
+    tool: str
+    status: McpToolCallStatus
+    arguments: Any
+    result: McpToolCallResult | None = None
+    error: McpToolCallError | None = None
+    duration_ms: Annotated[int | None, Field(alias='durationMs')] = None
 
 
 ThreadItem = TypeAliasType("ThreadItem", ThreadItemUserMessage | ThreadItemAgentMessage | ThreadItemPlan | ThreadItemReasoning | ThreadItemCommandExecution | ThreadItemFileChange | ThreadItemMcpToolCall | ThreadItemCollabAgentToolCall | ThreadItemWebSearch | ThreadItemImageView | ThreadItemEnteredReviewMode | ThreadItemExitedReviewMode | ThreadItemContextCompaction)
@@ -2248,10 +2248,10 @@ class Turn(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    error: TurnError | None = None
     id: str
     items: list[ThreadItem]
     status: TurnStatus
+    error: TurnError | None = None
 
 
 class TurnStartResponse(BaseModel):
@@ -2265,8 +2265,8 @@ class ReviewStartResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    review_thread_id: Annotated[str, Field(alias='reviewThreadId')]
     turn: Turn
+    review_thread_id: Annotated[str, Field(alias='reviewThreadId')]
 
 
 class TurnStartedNotification(BaseModel):
@@ -2307,62 +2307,62 @@ class Thread(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    cli_version: Annotated[str, Field(alias='cliVersion')]
-    created_at: Annotated[int, Field(alias='createdAt')]
-    cwd: str
-    git_info: Annotated[GitInfo | None, Field(alias='gitInfo')] = None
     id: str
-    model_provider: Annotated[str, Field(alias='modelProvider')]
-    path: str | None = None
     preview: str
-    source: SessionSource
-    turns: list[Turn]
+    model_provider: Annotated[str, Field(alias='modelProvider')]
+    created_at: Annotated[int, Field(alias='createdAt')]
     updated_at: Annotated[int, Field(alias='updatedAt')]
+    path: str | None = None
+    cwd: str
+    cli_version: Annotated[str, Field(alias='cliVersion')]
+    source: SessionSource
+    git_info: Annotated[GitInfo | None, Field(alias='gitInfo')] = None
+    turns: list[Turn]
 
 
 class ThreadStartResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
-    cwd: str
+    thread: Thread
     model: str
     model_provider: Annotated[str, Field(alias='modelProvider')]
+    cwd: str
+    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
+    sandbox: SandboxPolicy
     reasoning_effort: Annotated[
         ReasoningEffort | None, Field(alias='reasoningEffort')
     ] = None
-    sandbox: SandboxPolicy
-    thread: Thread
 
 
 class ThreadResumeResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
-    cwd: str
+    thread: Thread
     model: str
     model_provider: Annotated[str, Field(alias='modelProvider')]
+    cwd: str
+    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
+    sandbox: SandboxPolicy
     reasoning_effort: Annotated[
         ReasoningEffort | None, Field(alias='reasoningEffort')
     ] = None
-    sandbox: SandboxPolicy
-    thread: Thread
 
 
 class ThreadForkResponse(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
-    cwd: str
+    thread: Thread
     model: str
     model_provider: Annotated[str, Field(alias='modelProvider')]
+    cwd: str
+    approval_policy: Annotated[AskForApproval, Field(alias='approvalPolicy')]
+    sandbox: SandboxPolicy
     reasoning_effort: Annotated[
         ReasoningEffort | None, Field(alias='reasoningEffort')
     ] = None
-    sandbox: SandboxPolicy
-    thread: Thread
 
 
 class ThreadUnarchiveResponse(BaseModel):

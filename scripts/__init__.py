@@ -1,0 +1,1 @@
+"""Developer scripts: protocol generation and the reference binary locator."""
