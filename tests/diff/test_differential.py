@@ -35,7 +35,7 @@ def run(
 ) -> tuple[Transcript, Transcript, list[str]]:
     """Raw and normalised transcripts, and the model endpoint calls the server made."""
     with FakeResponses() as fake:
-        home = make_home(root, fake.port)
+        home = make_home(root, fake.port, **scenario.home)
         raw = run_scenario(scenario, argv, home)
     calls = [f"{request.method} {request.path}" for request in fake.requests]
     return raw, normalise(raw, home.paths), calls

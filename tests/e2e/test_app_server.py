@@ -245,3 +245,27 @@ def test_generate_json_schema(tmp_path: Path, run_home: RunHome) -> None:
     text = json.dumps(client)
     for method in ("initialize", "thread/start", "turn/start", "account/login/start"):
         assert f'"{method}"' in text
+
+
+def test_unparsable_config_warns_after_initialize_and_serves_defaults(
+    spawn: Spawn, run_home: RunHome
+) -> None:
+    (run_home.codex_home / "config.toml").write_text('model = "x"\n[broken\n')
+    for first in (None, b"garbage first: the full engine answers initialize"):
+        s = spawn()
+        if first is not None:
+            s.send_raw(first)
+        s.send(INIT)
+        s.wait_for_response(0)
+        messages = s.drain(quiet=0.3)
+        assert [m.get("method") for m in messages] == [None, "configWarning"]
+        warning = messages[1]["params"]
+        path = str(run_home.codex_home / "config.toml")
+        assert warning["summary"] == "Invalid configuration; using defaults."
+        assert warning["path"] == path
+        assert warning["details"].startswith(f"{path}:2:8: ")
+        assert warning["range"] == {
+            "start": {"line": 2, "column": 8},
+            "end": {"line": 2, "column": 8},
+        }
+        s.close(timeout=2)

@@ -38,6 +38,8 @@ _STEP_KEYS: dict[str, frozenset[str]] = {
     "send_big": frozenset({"send_big", "reply", "timeout"}),
     "quiet": frozenset({"quiet"}),
     "comment": frozenset({"comment"}),
+    # Extra config.toml text for this scenario: `prelude` (top-level keys) and `tables`.
+    "home": frozenset({"home"}),
     "improvement": frozenset(
         {"improvement", "scope", "extra_fields", "reference", "pycodex", "comment"}
     ),
@@ -63,12 +65,14 @@ class Scenario:
     name: str
     steps: list[dict[str, Any]]
     improvements: list[Improvement] = field(default_factory=list)
+    home: dict[str, str] = field(default_factory=dict)
 
 
 def load_scenario(path: Path) -> Scenario:
     """Parse and check a scenario file; a malformed step is an error, never skipped."""
     steps: list[dict[str, Any]] = []
     improvements: list[Improvement] = []
+    home: dict[str, str] = {}
     sends = 0
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -84,9 +88,13 @@ def load_scenario(path: Path) -> Scenario:
             sends += 1
         if kind == "improvement":
             improvements.append(_improvement(step, sends, where))
+        elif kind == "home":
+            if not isinstance(step["home"], dict) or not set(step["home"]) <= {"prelude", "tables"}:
+                raise ValueError(f"{where}: home takes {{prelude, tables}} strings")
+            home.update(step["home"])
         else:
             steps.append(step)
-    return Scenario(path.stem, steps, improvements)
+    return Scenario(path.stem, steps, improvements, home)
 
 
 def _improvement(step: dict[str, Any], exchange: int, where: str) -> Improvement:

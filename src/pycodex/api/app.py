@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..config.model import Config
     from ..rpc.outgoing import Outgoing
 
 
@@ -33,10 +34,24 @@ class ClientInfo:
 
 
 class App:
-    __slots__ = ("client", "options", "outgoing", "user_agent")
+    __slots__ = ("_config", "client", "options", "outgoing", "user_agent")
 
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         self.client: ClientInfo | None = None
         self.user_agent: str | None = None
         self.outgoing: Outgoing | None = None
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        """The effective config (file + `-c`), loaded on first use after the handshake."""
+        if self._config is None:
+            from ..config.model import load
+
+            self._config = load(self.options.config_overrides)
+        return self._config
+
+    def notify(self, method: str, params: object) -> None:
+        if self.outgoing is not None:
+            self.outgoing.notify(method, params)

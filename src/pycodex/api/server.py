@@ -39,14 +39,14 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
 
     preload_in_background()
     router = build_router(app)
-    if outcome.answered:
-        router.mark_initialized()
     transport = StdioTransport()
     await transport.open()
     connection = Connection(
         transport, router, splitter=outcome.splitter, pending_lines=outcome.pending_lines
     )
     app.outgoing = connection.outgoing
+    if outcome.answered:
+        router.mark_initialized()
     await connection.serve()
 
 
@@ -66,6 +66,16 @@ def build_router(app: App) -> Router:
     from . import initialize
     from .validation import validate_params
 
-    router = Router(list(CLIENT_REQUESTS), validate_params, serialize=_serialize)
+    def send_config_warnings() -> None:
+        # The reference flushes start-up config warnings right after the initialize response.
+        for warning in app.config.warnings:
+            app.notify("configWarning", warning.to_wire())
+
+    router = Router(
+        list(CLIENT_REQUESTS),
+        validate_params,
+        serialize=_serialize,
+        on_handshake=send_config_warnings,
+    )
     initialize.register(router, app)
     return router

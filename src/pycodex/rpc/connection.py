@@ -118,6 +118,8 @@ class Connection:
             raise
         if error is None:
             self.outgoing.respond(request.id, result)
+            if self._router.is_handshake(request.method):
+                self._router.handshake_answered()
         else:
             self.outgoing.respond_error(request.id, error)
 

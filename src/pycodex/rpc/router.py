@@ -41,12 +41,14 @@ class Router:
         *,
         handshake: str = "initialize",
         serialize: Callable[[Any], Any] = lambda value: value,
+        on_handshake: Callable[[], None] | None = None,
     ) -> None:
         self._methods = tuple(methods)
         self._known = frozenset(self._methods)
         self._validate = validate
         self._handshake = handshake
         self._serialize = serialize
+        self._on_handshake = on_handshake
         self._handlers: dict[str, Handler] = {}
         self._notification_handlers: dict[str, NotificationHandler] = {}
         self.initialized = False
@@ -107,3 +109,13 @@ class Router:
     def mark_initialized(self) -> None:
         """The handshake was answered before this router existed (start-up fast path)."""
         self.initialized = True
+        self.handshake_answered()
+
+    def handshake_answered(self) -> None:
+        """Called once the handshake's response is queued, so that what the server says
+        right after it (start-up warnings) follows the response on the wire."""
+        if self._on_handshake is not None:
+            self._on_handshake()
+
+    def is_handshake(self, method: str) -> bool:
+        return method == self._handshake
