@@ -1,17 +1,14 @@
 """ChatGPT browser login end to end on loopback: an httpx2 client plays the browser against the
-real callback server, and a fake OAuth issuer answers the code and API-key exchanges."""
+real callback server, and a fake OAuth backend answers the code and API-key exchanges."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
-import json
 import socket
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,8 +25,16 @@ from pycodex.auth.login import (
 )
 from pycodex.auth.login_server import LoginServer
 from pycodex.auth.tokens import TokenData
+from tests.kit.fake_backend import (
+    AUTH_CLAIMS,
+    AUTHORIZATION_CODE,
+    TOKEN_EXCHANGE,
+    FakeBackend,
+    Reply,
+    make_id_token,
+    make_jwt,
+)
 
-AUTH = "https://api.openai.com/auth"
 ORIGINATOR = "lab_client"
 NOT_COMPLETED = "Login server error: Login was not completed"
 
@@ -38,112 +43,21 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def jwt(claims: dict[str, Any]) -> str:
-    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    return f"{header}.{b64url(json.dumps(claims).encode())}.sig"
+ACCESS_TOKEN = make_jwt({AUTH_CLAIMS: {"chatgpt_plan_type": "plus"}})
 
 
-def id_token(account: str | None = "ws-1", **auth: Any) -> str:
-    claims: dict[str, Any] = {"chatgpt_plan_type": "pro", "chatgpt_user_id": "user-1", **auth}
-    if account is not None:
-        claims["chatgpt_account_id"] = account
-    return jwt({"email": "dev@example.com", AUTH: claims})
+def tokens_reply(token: str | None = None) -> Reply:
+    return Reply(
+        body={
+            "id_token": token or make_id_token(),
+            "access_token": ACCESS_TOKEN,
+            "refresh_token": "rt-1",
+        }
+    )
 
 
-ACCESS_TOKEN = jwt({AUTH: {"chatgpt_plan_type": "plus"}})
-
-
-# --- a fake issuer: POST /oauth/token, one scripted reply per grant type -----------------------
-
-
-@dataclass
-class Posted:
-    path: str
-    headers: dict[str, str]
-    form: dict[str, str]
-    raw: str
-
-
-@dataclass
-class IssuerState:
-    code_reply: tuple[int, Any] = (200, None)
-    key_reply: tuple[int, Any] = (200, {"access_token": "sk-exchanged"})
-    posted: list[Posted] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _IssuerHandler(BaseHTTPRequestHandler):
-    state: IssuerState
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length).decode("ascii")
-        form = dict(parse_qsl(raw, keep_blank_values=True))
-        with self.state.lock:
-            self.state.posted.append(
-                Posted(self.path, {k.lower(): v for k, v in self.headers.items()}, form, raw)
-            )
-            reply = (
-                self.state.code_reply
-                if form.get("grant_type") == "authorization_code"
-                else self.state.key_reply
-            )
-        status, body = reply if self.path == "/oauth/token" else (404, {"error": "nope"})
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.send_header("connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: `posted` is the log."""
-
-
-class FakeIssuer:
-    def __init__(self) -> None:
-        self.state = IssuerState()
-        self.good_code_reply()
-        handler = type("Handler", (_IssuerHandler,), {"state": self.state})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def good_code_reply(self, token: str | None = None) -> None:
-        self.state.code_reply = (
-            200,
-            {
-                "id_token": token or id_token(),
-                "access_token": ACCESS_TOKEN,
-                "refresh_token": "rt-1",
-            },
-        )
-
-    @property
-    def posted(self) -> list[Posted]:
-        with self.state.lock:
-            return list(self.state.posted)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def issuer() -> Iterator[FakeIssuer]:
-    fake = FakeIssuer()
-    yield fake
-    fake.close()
+def grants(backend: FakeBackend) -> list[str]:
+    return [r.form()["grant_type"] for r in backend.requests()]
 
 
 # --- the app side: recording callbacks ---------------------------------------------------------
@@ -177,15 +91,15 @@ async def browser() -> AsyncIterator[httpx2.AsyncClient]:
         yield client
 
 
-def settings(issuer: FakeIssuer, **kw: Any) -> LoginSettings:
-    return LoginSettings(**{"originator": ORIGINATOR, "issuer": issuer.url, "port": 0, **kw})
+def login_settings(backend: FakeBackend, **kw: Any) -> LoginSettings:
+    return LoginSettings(**{"originator": ORIGINATOR, "issuer": backend.url, "port": 0, **kw})
 
 
 async def start(
-    manager: LoginManager, issuer: FakeIssuer, rec: Recorder, **kw: Any
+    manager: LoginManager, backend: FakeBackend, rec: Recorder, **kw: Any
 ) -> tuple[LoginServer, dict[str, str]]:
     """Start a login; the pending server and its authorize-URL parameters."""
-    await manager.start_login(settings(issuer, **kw), rec.on_success, rec.on_complete)
+    await manager.start_login(login_settings(backend, **kw), rec.on_success, rec.on_complete)
     server = manager.active
     assert server is not None
     return server, dict(parse_qsl(urlsplit(server.auth_url).query))
@@ -211,12 +125,12 @@ def port_is_free(port: int) -> bool:
 
 
 async def test_authorize_url_has_exactly_the_reference_parameters(
-    manager: LoginManager, issuer: FakeIssuer
+    manager: LoginManager, backend: FakeBackend
 ) -> None:
     rec = Recorder()
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     url = urlsplit(server.auth_url)
-    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{issuer.url}/oauth/authorize"
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{backend.url}/oauth/authorize"
     keys = [key for key, _ in parse_qsl(url.query)]
     assert keys == [
         "response_type",
@@ -247,9 +161,9 @@ async def test_authorize_url_has_exactly_the_reference_parameters(
 
 
 async def test_forced_workspace_adds_allowed_workspace_id_last(
-    manager: LoginManager, issuer: FakeIssuer
+    manager: LoginManager, backend: FakeBackend
 ) -> None:
-    _, params = await start(manager, issuer, Recorder(), forced_chatgpt_workspace_id="ws-1")
+    _, params = await start(manager, backend, Recorder(), forced_chatgpt_workspace_id="ws-1")
     assert list(params)[-2:] == ["originator", "allowed_workspace_id"]
     assert params["allowed_workspace_id"] == "ws-1"
     assert len(params) == 11
@@ -263,12 +177,12 @@ def test_pkce_codes_are_s256_and_fresh() -> None:
 
 
 async def test_good_login_end_to_end(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     rec = Recorder()
-    token = id_token(organization_id="org-9", is_org_owner=True)
-    issuer.good_code_reply(token)
-    server, params = await start(manager, issuer, rec)
+    token = make_id_token(organization_id="org-9", is_org_owner=True)
+    backend.script(AUTHORIZATION_CODE, tokens_reply(token))
+    server, params = await start(manager, backend, rec)
     port = server.port
 
     callback = await browser.get(
@@ -291,24 +205,24 @@ async def test_good_login_end_to_end(
         ("platform_url", "https://platform.api.openai.org"),
     ]
 
-    code_post, key_post = issuer.posted
+    code_post, key_post = backend.requests()
     assert code_post.path == "/oauth/token"
     assert code_post.headers["content-type"] == "application/x-www-form-urlencoded"
     assert "user-agent" not in code_post.headers and "originator" not in code_post.headers
-    assert list(code_post.form) == [
+    assert list(code_post.form()) == [
         "grant_type",
         "code",
         "redirect_uri",
         "client_id",
         "code_verifier",
     ]
-    assert code_post.form["grant_type"] == "authorization_code"
-    assert code_post.form["code"] == "the-code"
-    assert code_post.form["redirect_uri"] == params["redirect_uri"]
-    assert code_post.form["client_id"] == CLIENT_ID
-    verifier = code_post.form["code_verifier"]
+    assert code_post.form()["grant_type"] == "authorization_code"
+    assert code_post.form()["code"] == "the-code"
+    assert code_post.form()["redirect_uri"] == params["redirect_uri"]
+    assert code_post.form()["client_id"] == CLIENT_ID
+    verifier = code_post.form()["code_verifier"]
     assert b64url(hashlib.sha256(verifier.encode()).digest()) == params["code_challenge"]
-    assert key_post.form == {
+    assert key_post.form() == {
         "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
         "client_id": CLIENT_ID,
         "requested_token": "openai-api-key",
@@ -319,7 +233,7 @@ async def test_good_login_end_to_end(
     [(tokens, api_key)] = rec.saved
     assert api_key == "sk-exchanged"
     assert tokens.id_token.raw_jwt == token
-    assert tokens.id_token.email == "dev@example.com"
+    assert tokens.id_token.email == "user@example.com"
     assert tokens.access_token == ACCESS_TOKEN and tokens.refresh_token == "rt-1"
     assert tokens.account_id == "ws-1"
     assert rec.completions == []  # only the success page ends the login
@@ -339,11 +253,11 @@ async def test_good_login_end_to_end(
 
 
 async def test_failed_api_key_exchange_still_logs_in(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
-    issuer.state.key_reply = (403, {"error": "forbidden"})
+    backend.script(TOKEN_EXCHANGE, Reply(403, {"error": "forbidden"}))
     rec = Recorder()
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     callback = await browser.get(
         local(server, "/auth/callback"), params={"code": "c", "state": params["state"]}
     )
@@ -356,10 +270,10 @@ async def test_failed_api_key_exchange_still_logs_in(
 
 
 async def test_wrong_state_and_missing_code_keep_the_login_waiting(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     rec = Recorder()
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     cb = local(server, "/auth/callback")
 
     wrong = await browser.get(cb, params={"code": "c", "state": "not-the-state"})
@@ -370,7 +284,7 @@ async def test_wrong_state_and_missing_code_keep_the_login_waiting(
     assert (no_code.status_code, no_code.text) == (400, "Missing authorization code")
     unknown = await browser.get(local(server, "/favicon.ico"))
     assert (unknown.status_code, unknown.text) == (404, "Not Found")
-    assert issuer.posted == [] and rec.saved == [] and rec.completions == []
+    assert backend.requests() == [] and rec.saved == [] and rec.completions == []
     assert manager.active is server
 
     # Still pending: the right callback completes it.
@@ -379,48 +293,50 @@ async def test_wrong_state_and_missing_code_keep_the_login_waiting(
 
 
 async def test_oauth_error_callback_is_a_missing_code(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     # 0.94 does not special-case `error=`: no code, so 400 and the login keeps waiting.
     rec = Recorder()
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     reply = await browser.get(
         local(server, "/auth/callback"),
         params={"error": "access_denied", "error_description": "nope", "state": params["state"]},
     )
     assert (reply.status_code, reply.text) == (400, "Missing authorization code")
-    assert issuer.posted == [] and rec.completions == []
+    assert backend.requests() == [] and rec.completions == []
     assert manager.active is server
 
 
 async def test_issuer_error_response_answers_500_and_keeps_waiting(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
-    issuer.state.code_reply = (400, {"error": "invalid_grant"})
+    backend.script(
+        AUTHORIZATION_CODE,
+        Reply(400, {"error": "invalid_grant"}),
+        Reply(body={"id_token": make_id_token()}),  # then a reply missing two tokens
+    )
     rec = Recorder()
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     cb = local(server, "/auth/callback")
     reply = await browser.get(cb, params={"code": "bad", "state": params["state"]})
     assert reply.status_code == 500
     assert reply.text == "Token exchange failed: token endpoint returned status 400 Bad Request"
-    assert [p.form["grant_type"] for p in issuer.posted] == ["authorization_code"]
+    assert grants(backend) == ["authorization_code"]
     assert rec.saved == [] and rec.completions == []
     assert manager.active is server
 
-    issuer.state.code_reply = (200, {"id_token": id_token()})  # missing fields
     reply = await browser.get(cb, params={"code": "c", "state": params["state"]})
     assert reply.status_code == 500 and reply.text.startswith("Token exchange failed: ")
 
-    issuer.good_code_reply()
     reply = await browser.get(cb, params={"code": "c", "state": params["state"]})
     assert reply.status_code == 302 and len(rec.saved) == 1
 
 
 async def test_persist_failure_answers_500_and_keeps_waiting(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     rec = Recorder(fail_persist="disk full")
-    server, params = await start(manager, issuer, rec)
+    server, params = await start(manager, backend, rec)
     reply = await browser.get(
         local(server, "/auth/callback"), params={"code": "c", "state": params["state"]}
     )
@@ -441,14 +357,14 @@ async def test_persist_failure_answers_500_and_keeps_waiting(
 )
 async def test_forced_workspace_mismatch_ends_the_login(
     manager: LoginManager,
-    issuer: FakeIssuer,
+    backend: FakeBackend,
     browser: httpx2.AsyncClient,
     account: str | None,
     message: str,
 ) -> None:
-    issuer.good_code_reply(id_token(account))
+    backend.script(AUTHORIZATION_CODE, tokens_reply(make_id_token(account_id=account)))
     rec = Recorder()
-    server, params = await start(manager, issuer, rec, forced_chatgpt_workspace_id="ws-1")
+    server, params = await start(manager, backend, rec, forced_chatgpt_workspace_id="ws-1")
     reply = await browser.get(
         local(server, "/auth/callback"), params={"code": "c", "state": params["state"]}
     )
@@ -457,24 +373,24 @@ async def test_forced_workspace_mismatch_ends_the_login(
     await server.wait()
     assert rec.completions == [(server.login_id, False, f"Login server error: {message}")]
     assert rec.saved == []
-    assert [p.form["grant_type"] for p in issuer.posted] == ["authorization_code"]
+    assert grants(backend) == ["authorization_code"]
     assert manager.active is None and port_is_free(server.port)
 
 
 async def test_forced_workspace_match_logs_in(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     rec = Recorder()
-    server, params = await start(manager, issuer, rec, forced_chatgpt_workspace_id="ws-1")
+    server, params = await start(manager, backend, rec, forced_chatgpt_workspace_id="ws-1")
     reply = await browser.get(
         local(server, "/auth/callback"), params={"code": "c", "state": params["state"]}
     )
     assert reply.status_code == 302 and rec.saved[0][0].account_id == "ws-1"
 
 
-async def test_cancel_login(manager: LoginManager, issuer: FakeIssuer) -> None:
+async def test_cancel_login(manager: LoginManager, backend: FakeBackend) -> None:
     rec = Recorder()
-    server, _ = await start(manager, issuer, rec)
+    server, _ = await start(manager, backend, rec)
     with pytest.raises(LoginNotFoundError) as unknown:
         await manager.cancel_login("00000000-0000-4000-8000-000000000000")
     assert str(unknown.value) == "login id not found: 00000000-0000-4000-8000-000000000000"
@@ -494,10 +410,10 @@ async def test_cancel_login(manager: LoginManager, issuer: FakeIssuer) -> None:
 
 
 async def test_cancel_path_ends_the_login(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     rec = Recorder()
-    server, _ = await start(manager, issuer, rec)
+    server, _ = await start(manager, backend, rec)
     reply = await browser.get(local(server, "/cancel"))
     assert (reply.status_code, reply.text) == (200, "Login cancelled")
     await server.wait()
@@ -505,21 +421,21 @@ async def test_cancel_path_ends_the_login(
     assert port_is_free(server.port)
 
 
-async def test_cancel_pending_for_other_logins(manager: LoginManager, issuer: FakeIssuer) -> None:
+async def test_cancel_pending_for_other_logins(manager: LoginManager, backend: FakeBackend) -> None:
     rec = Recorder()
-    server, _ = await start(manager, issuer, rec)
+    server, _ = await start(manager, backend, rec)
     assert manager.cancel_pending() == server.login_id
     await server.wait()
     assert rec.completions == [(server.login_id, False, NOT_COMPLETED)]
 
 
 async def test_success_page_alone_does_not_complete_a_login(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     # Deliberate difference from 0.94: a stray /success (an old tab reloaded) is served but
     # does not end a login whose callback has not persisted tokens.
     rec = Recorder()
-    server, _ = await start(manager, issuer, rec)
+    server, _ = await start(manager, backend, rec)
     page = await browser.get(local(server, "/success"))
     assert page.status_code == 200 and "Signed in to Codex" in page.text
     await asyncio.sleep(0.05)
@@ -527,11 +443,11 @@ async def test_success_page_alone_does_not_complete_a_login(
 
 
 async def test_second_login_replaces_the_first(
-    manager: LoginManager, issuer: FakeIssuer, browser: httpx2.AsyncClient
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
 ) -> None:
     first_rec, second_rec = Recorder(), Recorder()
-    first, first_params = await start(manager, issuer, first_rec)
-    second, second_params = await start(manager, issuer, second_rec)
+    first, first_params = await start(manager, backend, first_rec)
+    second, second_params = await start(manager, backend, second_rec)
 
     # The first one was reported before the second start returned.
     assert first_rec.completions == [(first.login_id, False, NOT_COMPLETED)]
@@ -551,10 +467,12 @@ async def test_second_login_replaces_the_first(
     assert len(first_rec.completions) == 1
 
 
-async def test_concurrent_starts_leave_one_login(manager: LoginManager, issuer: FakeIssuer) -> None:
+async def test_concurrent_starts_leave_one_login(
+    manager: LoginManager, backend: FakeBackend
+) -> None:
     recs = [Recorder() for _ in range(3)]
     results = await asyncio.gather(
-        *(manager.start_login(settings(issuer), r.on_success, r.on_complete) for r in recs)
+        *(manager.start_login(login_settings(backend), r.on_success, r.on_complete) for r in recs)
     )
     active = manager.active
     assert active is not None and active.login_id == results[-1][0]
@@ -564,7 +482,9 @@ async def test_concurrent_starts_leave_one_login(manager: LoginManager, issuer: 
     assert all(c[1:] == (False, NOT_COMPLETED) for c in done)
 
 
-async def test_port_taken_by_a_foreign_listener(manager: LoginManager, issuer: FakeIssuer) -> None:
+async def test_port_taken_by_a_foreign_listener(
+    manager: LoginManager, backend: FakeBackend
+) -> None:
     seen: list[bytes] = []
 
     async def foreign(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -579,7 +499,7 @@ async def test_port_taken_by_a_foreign_listener(manager: LoginManager, issuer: F
     try:
         with pytest.raises(LoginPortInUseError) as err:
             await manager.start_login(
-                settings(issuer, port=port, bind_attempts=3, bind_retry_delay=0.05),
+                login_settings(backend, port=port, bind_attempts=3, bind_retry_delay=0.05),
                 rec.on_success,
                 rec.on_complete,
             )
@@ -590,16 +510,16 @@ async def test_port_taken_by_a_foreign_listener(manager: LoginManager, issuer: F
     assert manager.active is None and rec.completions == []
 
 
-async def test_port_held_by_a_previous_login_server_is_taken_over(issuer: FakeIssuer) -> None:
+async def test_port_held_by_a_previous_login_server_is_taken_over(backend: FakeBackend) -> None:
     # Another process's login on the same port (here: another manager) is told GET /cancel.
     other, mine = LoginManager(), LoginManager()
     old_rec, new_rec = Recorder(), Recorder()
-    await other.start_login(settings(issuer), old_rec.on_success, old_rec.on_complete)
+    await other.start_login(login_settings(backend), old_rec.on_success, old_rec.on_complete)
     old = other.active
     assert old is not None
     try:
         await mine.start_login(
-            settings(issuer, port=old.port, bind_retry_delay=0.05),
+            login_settings(backend, port=old.port, bind_retry_delay=0.05),
             new_rec.on_success,
             new_rec.on_complete,
         )
