@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 
+from pycodex.auth import storage
 from pycodex.auth.credentials import AuthSettings
 from tests.kit.fake_backend import FakeBackend
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process-global memory store starts empty in every test."""
+    monkeypatch.setattr(storage, "_EPHEMERAL", {})
 
 
 @pytest.fixture

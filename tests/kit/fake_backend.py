@@ -129,7 +129,9 @@ class FakeBackend:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -180,6 +182,7 @@ class FakeBackend:
                 email=self.email,
                 plan=self.plan,
                 account_id=account_id if account_id is not None else self.account_id,
+                token_serial=n,
             ),
             "access_token": f"at-{n}",
             "refresh_token": refresh,
