@@ -113,13 +113,13 @@ def test_logout_clears_external_and_persisted_auth(settings: AuthSettings, home:
 def test_logout_failure_is_reported(settings: AuthSettings, home: Path) -> None:
     manager = AuthManager(settings)
     (home / "auth.json").mkdir()  # unlink fails with EISDIR/EPERM
-    with pytest.raises(AuthInternalError, match="^logout failed: "):
+    with pytest.raises(AuthInternalError, match=r"^logout failed: "):
         manager.logout()
 
 
 def test_save_failure_is_reported(settings: AuthSettings, home: Path) -> None:
     (home / "auth.json").mkdir()  # the final rename onto a directory fails
-    with pytest.raises(AuthInternalError, match="^failed to save api key: "):
+    with pytest.raises(AuthInternalError, match=r"^failed to save api key: "):
         AuthManager(settings).login_api_key("sk")
 
 
