@@ -30,6 +30,7 @@ from tests.kit.fake_backend import (
     AUTHORIZATION_CODE,
     TOKEN_EXCHANGE,
     FakeBackend,
+    RecordedRequest,
     Reply,
     make_id_token,
     make_jwt,
@@ -530,3 +531,98 @@ async def test_port_held_by_a_previous_login_server_is_taken_over(backend: FakeB
     finally:
         await mine.aclose()
         await other.aclose()
+
+
+async def test_cancel_during_the_code_exchange(
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
+) -> None:
+    arrived = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow_issuer(request: RecordedRequest) -> Reply:
+        loop.call_soon_threadsafe(arrived.set)
+        return Reply(body=tokens_reply().body, delay=1.0)
+
+    backend.script(AUTHORIZATION_CODE, slow_issuer)
+    rec = Recorder()
+    server, params = await start(manager, backend, rec)
+    callback = asyncio.create_task(
+        browser.get(local(server, "/auth/callback"), params={"code": "c", "state": params["state"]})
+    )
+    await asyncio.wait_for(arrived.wait(), 5)
+    await manager.cancel_login(server.login_id)
+    assert port_is_free(server.port)
+    await server.wait()
+    assert rec.completions == [(server.login_id, False, NOT_COMPLETED)]
+    with pytest.raises(httpx2.HTTPError):  # the browser's connection is dropped unanswered
+        await callback
+    await asyncio.sleep(1.2)  # the late issuer reply changes nothing
+    assert rec.saved == [] and len(rec.completions) == 1
+
+
+async def test_cancel_while_persisting_reports_after_the_persist(
+    manager: LoginManager, backend: FakeBackend, browser: httpx2.AsyncClient
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    events: list[str] = []
+
+    async def slow_persist(tokens: TokenData, api_key: str | None) -> None:
+        events.append("persist started")
+        started.set()
+        await release.wait()
+        events.append("persisted")
+
+    async def on_complete(login_id: str, success: bool, error: str | None) -> None:
+        events.append(f"completed {success} {error}")
+
+    await manager.start_login(login_settings(backend), slow_persist, on_complete)
+    server = manager.active
+    assert server is not None
+    state = dict(parse_qsl(urlsplit(server.auth_url).query))["state"]
+    callback = asyncio.create_task(
+        browser.get(local(server, "/auth/callback"), params={"code": "c", "state": state})
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    await manager.cancel_login(server.login_id)
+    await asyncio.sleep(0.05)
+    assert events == ["persist started"]  # a persist is never cut in half
+    release.set()
+    await server.wait()
+    assert events == ["persist started", "persisted", f"completed False {NOT_COMPLETED}"]
+    with pytest.raises(httpx2.HTTPError):
+        await callback
+
+
+async def test_unreachable_issuer_answers_500(
+    manager: LoginManager, browser: httpx2.AsyncClient
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    rec = Recorder()
+    await manager.start_login(
+        LoginSettings(originator=ORIGINATOR, issuer=dead, port=0), rec.on_success, rec.on_complete
+    )
+    server = manager.active
+    assert server is not None
+    state = dict(parse_qsl(urlsplit(server.auth_url).query))["state"]
+    reply = await browser.get(local(server, "/auth/callback"), params={"code": "c", "state": state})
+    assert reply.status_code == 500
+    assert reply.text.startswith(
+        f"Token exchange failed: error sending request for url ({dead}/oauth/token)"
+    )
+    assert rec.completions == [] and manager.active is server
+
+
+async def test_malformed_request_line_is_a_bad_request(
+    manager: LoginManager, backend: FakeBackend
+) -> None:
+    server, _ = await start(manager, backend, Recorder())
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"NONSENSE\r\n\r\n")
+    await writer.drain()
+    reply = await reader.read()
+    writer.close()
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert reply.endswith(b"\r\n\r\nBad Request")
+    assert manager.active is server
