@@ -190,8 +190,7 @@ class LoginServer:
     async def _report_completion(self, success: bool, error: str | None) -> None:
         # Let an in-flight persist settle first, so completion never overtakes it.
         if self._persist is not None:
-            with contextlib.suppress(BaseException):
-                await self._persist
+            await asyncio.wait([self._persist])  # its outcome was handled by the callback
         try:
             await self._on_complete(self.login_id, success, error)
         except Exception:
@@ -217,7 +216,11 @@ class LoginServer:
             async with self._lock:
                 if self._finished:
                     return
-                reply, finish = await self._handle(head)
+                try:
+                    reply, finish = await self._handle(head)
+                except Exception:
+                    log.exception("login callback request failed")
+                    reply = _text(500, "Internal Server Error")
             writer.write(reply.encode())
             with contextlib.suppress(OSError):
                 await writer.drain()
