@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..auth.login import LoginManager
+    from ..auth.manager import AuthManager
     from ..config.model import Config
     from ..rpc.outgoing import Outgoing
 
@@ -34,7 +36,7 @@ class ClientInfo:
 
 
 class App:
-    __slots__ = ("_config", "client", "options", "outgoing", "user_agent")
+    __slots__ = ("_auth", "_config", "_logins", "client", "options", "outgoing", "user_agent")
 
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
@@ -42,6 +44,8 @@ class App:
         self.user_agent: str | None = None
         self.outgoing: Outgoing | None = None
         self._config: Config | None = None
+        self._auth: AuthManager | None = None
+        self._logins: LoginManager | None = None
 
     @property
     def config(self) -> Config:
@@ -51,6 +55,33 @@ class App:
 
             self._config = load(self.options.config_overrides)
         return self._config
+
+    @property
+    def auth(self) -> AuthManager:
+        """The connection's credentials, built on first use from the config."""
+        if self._auth is None:
+            from .account import build_auth_manager
+
+            self._auth = build_auth_manager(self)
+        return self._auth
+
+    @property
+    def logins(self) -> LoginManager:
+        if self._logins is None:
+            from ..auth.login import LoginManager
+
+            self._logins = LoginManager()
+        return self._logins
+
+    @property
+    def originator(self) -> str:
+        """`clientInfo.name`; CODEX_INTERNAL_ORIGINATOR_OVERRIDE wins, as in the reference."""
+        import os
+
+        override = os.environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
+        if override:
+            return override
+        return self.client.name if self.client is not None else "codex_cli_rs"
 
     def notify(self, method: str, params: object) -> None:
         if self.outgoing is not None:

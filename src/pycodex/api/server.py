@@ -63,7 +63,7 @@ def build_router(app: App) -> Router:
     """The router with every built handler registered; the rest answer "not implemented"."""
     from ..protocol.methods import CLIENT_REQUESTS
     from ..rpc.router import Router
-    from . import initialize
+    from . import account, initialize
     from .validation import validate_params
 
     def send_config_warnings() -> None:
@@ -78,4 +78,5 @@ def build_router(app: App) -> Router:
         on_handshake=send_config_warnings,
     )
     initialize.register(router, app)
+    account.register(router, app)
     return router

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from .errors import internal_error
@@ -26,6 +27,24 @@ from .router import Router
 from .transport import Transport
 
 log = logging.getLogger(__name__)
+
+_after_response: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "rpc_after_response", default=None
+)
+
+
+def after_response(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current request's successful response is queued.
+
+    The wire order is always "response, then the notifications it causes"; handlers register
+    those notifications here. Outside a request the callback runs at once; after an error
+    answer it never runs.
+    """
+    pending = _after_response.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 # On end of input, requests still running get this long to finish before they are cancelled
 # (and answered with an error), so that shutdown stays well under a second.
@@ -106,6 +125,9 @@ class Connection:
         task.add_done_callback(self._tasks.discard)
 
     async def _run_request(self, request: Request) -> None:
+        # Each request runs in its own task, hence its own context: the list is per request.
+        deferred: list[Callable[[], None]] = []
+        _after_response.set(deferred)
         try:
             result, error = await self._router.answer(request)
         except asyncio.CancelledError:
@@ -120,6 +142,11 @@ class Connection:
             self.outgoing.respond(request.id, result)
             if self._router.is_handshake(request.method):
                 self._router.handshake_answered()
+            for callback in deferred:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("after-response callback of %s failed", request.method)
         else:
             self.outgoing.respond_error(request.id, error)
 

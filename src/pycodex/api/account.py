@@ -1,0 +1,279 @@
+"""`account/*` and the v1 auth methods: thin wiring of the auth package onto the wire.
+
+Every answer comes before the notifications it causes (`after_response`). v2 methods emit only
+v2 notifications, v1 methods only v1 ones, as in the reference.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from ..auth.credentials import AuthError, AuthRequestError, AuthSettings, ExternalRefreshError
+from ..auth.login import DEFAULT_PORT, LoginNotFoundError, LoginServerStartError, LoginSettings
+from ..auth.manager import AuthManager
+from ..auth.refresh import DEFAULT_ISSUER
+from ..auth.tokens import TokenData
+from ..rpc.connection import after_response
+from ..rpc.errors import ClientError, RpcError, internal_error, invalid_params, invalid_request
+from ..useragent import codex_user_agent
+from .app import App
+
+if TYPE_CHECKING:
+    from ..rpc.router import Router
+
+REFRESH_METHOD = "account/chatgptAuthTokens/refresh"
+OnComplete = Callable[[str, bool, "str | None"], Awaitable[None]]
+
+
+def build_auth_manager(app: App) -> AuthManager:
+    """The AuthManager for this connection, configured from config.toml and `-c`."""
+    config = app.config
+    store = config.cli_auth_credentials_store
+    forced = config.forced_login_method
+    settings = AuthSettings(
+        codex_home=config.codex_home,
+        credentials_store=store,  # type: ignore[arg-type]  # validated by the config loader
+        forced_login_method=forced,  # type: ignore[arg-type]
+        forced_chatgpt_workspace_id=config.forced_chatgpt_workspace_id,
+        chatgpt_base_url=config.chatgpt_base_url,
+        issuer=str(config.pycodex("auth_issuer", DEFAULT_ISSUER)),
+        refresh_token_url_override=os.environ.get("CODEX_REFRESH_TOKEN_URL_OVERRIDE") or None,
+        external_refresh_timeout=float(config.pycodex("external_refresh_timeout_ms", 10_000))
+        / 1000,
+    )
+
+    async def request_external_refresh(reason: str, previous: str | None) -> dict[str, Any]:
+        if app.outgoing is None:
+            raise RuntimeError("no client connection")
+        try:
+            reply = await app.outgoing.request(
+                REFRESH_METHOD, {"reason": reason, "previousAccountId": previous}
+            )
+        except ClientError as exc:
+            raise ExternalRefreshError(exc.code, exc.message) from None
+        return reply if isinstance(reply, dict) else {}
+
+    def identity() -> tuple[str, str]:
+        return app.originator, app.user_agent or codex_user_agent(app.originator)
+
+    return AuthManager(
+        settings, request_external_refresh=request_external_refresh, identity=identity
+    )
+
+
+def _wire_error(exc: AuthError) -> RpcError:
+    if isinstance(exc, AuthRequestError):
+        return invalid_request(exc.message)
+    return internal_error(exc.message)
+
+
+def _requires_openai_auth(app: App) -> bool:
+    return app.config.provider.requires_openai_auth
+
+
+def _parse_login_id(login_id: str) -> str:
+    """The login id as a canonical UUID string; raises ValueError like the uuid parser."""
+    return str(uuid.UUID(login_id))
+
+
+class _Account:
+    """The handlers, closing over the connection state."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    # -- v2 -----------------------------------------------------------------------------
+    async def read(self, params: Any) -> dict[str, Any]:
+        if not _requires_openai_auth(self.app):
+            return {"account": None, "requiresOpenaiAuth": False}
+        try:
+            account = await self.app.auth.read_account(refresh_token=params.refresh_token)
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+        return {"account": account, "requiresOpenaiAuth": True}
+
+    async def login_start(self, params: Any) -> dict[str, Any]:
+        kind = params.type
+        if kind == "apiKey":
+            self._login_api_key(params.api_key)
+            after_response(lambda: self._announce_login(None, True, None, "apikey"))
+            return {"type": "apiKey"}
+        if kind == "chatgptAuthTokens":
+            self._set_external(params.id_token, params.access_token)
+            after_response(lambda: self._announce_login(None, True, None, "chatgptAuthTokens"))
+            return {"type": "chatgptAuthTokens"}
+        login_id, auth_url = await self._start_browser_login(self._v2_complete)
+        return {"type": "chatgpt", "loginId": login_id, "authUrl": auth_url}
+
+    async def login_cancel(self, params: Any) -> dict[str, Any]:
+        try:
+            login_id = _parse_login_id(params.login_id)
+        except ValueError:
+            raise invalid_request(f"invalid login id: {params.login_id}") from None
+        try:
+            await self.app.logins.cancel_login(login_id)
+        except LoginNotFoundError:
+            return {"status": "notFound"}
+        return {"status": "canceled"}
+
+    async def logout(self, _params: None) -> dict[str, Any]:
+        self._logout()
+        after_response(lambda: self.app.notify("account/updated", {"authMode": None}))
+        return {}
+
+    async def rate_limits_read(self, _params: None) -> dict[str, Any]:
+        try:
+            snapshot = await self.app.auth.read_rate_limits()
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+        return {"rateLimits": snapshot.to_wire()}
+
+    # -- v1 -----------------------------------------------------------------------------
+    async def login_api_key_v1(self, params: Any) -> dict[str, Any]:
+        self._login_api_key(params.api_key)
+        after_response(lambda: self.app.notify("authStatusChange", {"authMethod": "apikey"}))
+        return {}
+
+    async def login_chatgpt_v1(self, _params: None) -> dict[str, Any]:
+        login_id, auth_url = await self._start_browser_login(self._v1_complete)
+        return {"loginId": login_id, "authUrl": auth_url}
+
+    async def cancel_login_chatgpt_v1(self, params: Any) -> dict[str, Any]:
+        try:
+            login_id = _parse_login_id(params.login_id)
+        except ValueError as exc:
+            raise invalid_params(
+                f"UUID parsing failed: {uuid_error(params.login_id, exc)}"
+            ) from None
+        try:
+            await self.app.logins.cancel_login(login_id)
+        except LoginNotFoundError as exc:
+            raise invalid_request(str(exc)) from None
+        return {}
+
+    async def logout_chatgpt_v1(self, _params: None) -> dict[str, Any]:
+        self._logout()
+        after_response(lambda: self.app.notify("authStatusChange", {"authMethod": None}))
+        return {}
+
+    async def get_auth_status_v1(self, params: Any) -> dict[str, Any]:
+        if not _requires_openai_auth(self.app):
+            return {"authMethod": None, "authToken": None, "requiresOpenaiAuth": False}
+        status = await self.app.auth.auth_status(
+            include_token=bool(params.include_token), refresh_token=bool(params.refresh_token)
+        )
+        return {
+            "authMethod": status.auth_method,
+            "authToken": status.auth_token,
+            "requiresOpenaiAuth": True,
+        }
+
+    async def user_info_v1(self, _params: None) -> dict[str, Any]:
+        return {"allegedUserEmail": self.app.auth.user_email()}
+
+    # -- shared -------------------------------------------------------------------------
+    def _login_api_key(self, api_key: str) -> None:
+        # A refused login raises before anything changes; a pending browser login is
+        # cancelled only by a login that succeeded.
+        try:
+            self.app.auth.login_api_key(api_key)
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+        self.app.logins.cancel_pending()
+
+    def _set_external(self, id_token: str, access_token: str) -> None:
+        try:
+            self.app.auth.set_external_tokens(id_token, access_token)
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+        self.app.logins.cancel_pending()
+
+    def _logout(self) -> None:
+        self.app.logins.cancel_pending()
+        try:
+            self.app.auth.logout()
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+
+    def _announce_login(
+        self, login_id: str | None, success: bool, error: str | None, mode: str | None
+    ) -> None:
+        self.app.notify(
+            "account/login/completed", {"loginId": login_id, "success": success, "error": error}
+        )
+        if success:
+            self.app.notify("account/updated", {"authMode": mode})
+
+    async def _v2_complete(self, login_id: str, success: bool, error: str | None) -> None:
+        self._announce_login(login_id, success, error, "chatgpt")
+
+    async def _v1_complete(self, login_id: str, success: bool, error: str | None) -> None:
+        self.app.notify(
+            "loginChatGptComplete", {"loginId": login_id, "success": success, "error": error}
+        )
+        if success:
+            self.app.notify("authStatusChange", {"authMethod": "chatgpt"})
+
+    async def _start_browser_login(self, on_complete: OnComplete) -> tuple[str, str]:
+        auth = self.app.auth
+        try:
+            auth.check_chatgpt_login_allowed()
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+        config = self.app.config
+        settings = LoginSettings(
+            originator=self.app.originator,
+            issuer=auth.settings.issuer,
+            port=int(config.pycodex("login_port", DEFAULT_PORT)),
+            forced_chatgpt_workspace_id=auth.settings.forced_chatgpt_workspace_id,
+        )
+
+        async def on_success(tokens: TokenData, api_key: str | None) -> None:
+            auth.save_chatgpt_login(tokens, api_key)
+
+        try:
+            return await self.app.logins.start_login(settings, on_success, on_complete)
+        except LoginServerStartError as exc:
+            raise internal_error(f"failed to start login server: {exc}") from None
+
+
+def uuid_error(text: str, exc: ValueError) -> str:
+    """The uuid crate's wording for an unparsable UUID, which the reference quotes."""
+    allowed = set("0123456789abcdefABCDEF-")
+    body = text[9:] if text.lower().startswith("urn:uuid:") else text
+    for index, char in enumerate(body, start=1):
+        if char not in allowed:
+            return (
+                "invalid character: expected an optional prefix of `urn:uuid:` followed by "
+                f"[0-9a-fA-F-], found `{char}` at {index}"
+            )
+    groups = body.split("-")
+    if len(groups) == 1:
+        return f"invalid length: expected length 32 for simple format, found {len(body)}"
+    if len(groups) != 5:
+        return f"invalid group count: expected 5, found {len(groups)}"
+    for number, (group, want) in enumerate(zip(groups, (8, 4, 4, 4, 12), strict=True), 1):
+        if len(group) != want:
+            return f"invalid group length in group {number}: expected {want}, found {len(group)}"
+    return str(exc)
+
+
+def register(router: Router, app: App) -> None:
+    h = _Account(app)
+    for method, handler in (
+        ("account/read", h.read),
+        ("account/login/start", h.login_start),
+        ("account/login/cancel", h.login_cancel),
+        ("account/logout", h.logout),
+        ("account/rateLimits/read", h.rate_limits_read),
+        ("loginApiKey", h.login_api_key_v1),
+        ("loginChatGpt", h.login_chatgpt_v1),
+        ("cancelLoginChatGpt", h.cancel_login_chatgpt_v1),
+        ("logoutChatGpt", h.logout_chatgpt_v1),
+        ("getAuthStatus", h.get_auth_status_v1),
+        ("userInfo", h.user_info_v1),
+    ):
+        router.register(method, handler)
