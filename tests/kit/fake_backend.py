@@ -16,7 +16,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -108,6 +108,8 @@ class FakeBackend:
         self._requests: list[RecordedRequest] = []
         self._counter = itertools.count(1)
         self.valid_refresh_tokens: set[str] = set()
+        self.delays: dict[str, float] = {}
+        """Seconds to wait before each default (unscripted) reply, per route."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -206,6 +208,7 @@ class FakeBackend:
             scripted = queue.popleft() if queue else None
         if scripted is None:
             reply = self._default(request)
+            reply = replace(reply, delay=max(reply.delay, self.delays.get(request.route, 0.0)))
         elif isinstance(scripted, Reply):
             reply = scripted
         else:
