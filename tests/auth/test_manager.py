@@ -196,6 +196,16 @@ async def test_fresh_login_is_not_refreshed(
     assert backend.requests(REFRESH) == []
 
 
+async def test_tokens_without_last_refresh_are_not_refreshed(
+    settings: AuthSettings, home: Path, backend: FakeBackend
+) -> None:
+    doc = write_chatgpt_login(home, backend.issue_tokens())
+    del doc["last_refresh"]
+    (home / "auth.json").write_text(json.dumps(doc))
+    await AuthManager(settings).auth()
+    assert backend.requests(REFRESH) == []
+
+
 async def test_refresh_override_url_replaces_the_endpoint(
     home: Path, backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:

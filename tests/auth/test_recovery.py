@@ -312,3 +312,20 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_refresh(
     first.cancel()
     assert (await second).status is RETRY and bearer(manager) == "ext-1"
     assert len(refresher.calls) == 1
+
+
+async def test_401s_on_two_event_loop_threads_refresh_once(
+    managed: AuthManager, backend: FakeBackend
+) -> None:
+    backend.delays[REFRESH] = 0.3
+
+    def attempt() -> list[RecoveryOutcome]:
+        async def run() -> list[RecoveryOutcome]:
+            recovery = UnauthorizedRecovery(managed)
+            return [await recovery.recover_unauthorized() for _ in range(2)]
+
+        return asyncio.run(run())
+
+    results = await asyncio.gather(asyncio.to_thread(attempt), asyncio.to_thread(attempt))
+    assert all(o.status is RETRY for outcomes in results for o in outcomes)
+    assert len(backend.requests(REFRESH)) == 1

@@ -118,7 +118,12 @@ class AuthManager:
         """The credentials, refreshed first when a managed login is older than 8 days (a failed
         refresh is logged and the old tokens are used)."""
         auth = self._cached
-        if auth is not None and auth.mode == "chatgpt" and is_stale(auth.last_refresh, _now()):
+        if (
+            auth is not None
+            and auth.mode == "chatgpt"
+            and auth.tokens is not None
+            and is_stale(auth.last_refresh, _now())
+        ):
             try:
                 await self.refresh_token()
             except RefreshTokenError as exc:
@@ -278,7 +283,10 @@ class AuthManager:
 
     async def _single_flight(self, work: Callable[[], Awaitable[None]]) -> None:
         """Run `work` unless a refresh is already in flight; then await that one instead."""
-        if self._flight is None or self._flight.done():
+        loop = asyncio.get_running_loop()
+        if self._flight is None or self._flight.done() or self._flight.get_loop() is not loop:
+            # (another event loop's flight cannot be awaited here; the file lock and the
+            # fresher-token check still keep a refresh token from being spent twice)
 
             async def run() -> None:
                 await work()
@@ -333,8 +341,13 @@ class AuthManager:
                     spent,
                     refresh_headers(originator, user_agent),
                 )
-            base = stored if stored is not None and stored.tokens is not None else None
-            if base is None:
+            same_account = (
+                stored is not None
+                and stored.tokens is not None
+                and stored.tokens.account_id == cached.account_id
+            )
+            base = stored if same_account else None
+            if base is None:  # nothing stored, or another account: write ours back
                 base = AuthDotJson(
                     auth_mode="chatgpt",
                     openai_api_key=cached.api_key,
