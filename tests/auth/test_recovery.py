@@ -329,3 +329,16 @@ async def test_401s_on_two_event_loop_threads_refresh_once(
     results = await asyncio.gather(asyncio.to_thread(attempt), asyncio.to_thread(attempt))
     assert all(o.status is RETRY for outcomes in results for o in outcomes)
     assert len(backend.requests(REFRESH)) == 1
+
+
+async def test_logout_during_an_external_refresh_is_not_undone(settings: AuthSettings) -> None:
+    manager = external(settings, None)
+
+    async def refresher(reason: str, previous: str | None) -> dict[str, Any]:
+        manager.logout()
+        return tokens("ext-late")
+
+    manager.request_external_refresh = refresher
+    outcome = await UnauthorizedRecovery(manager).recover_unauthorized()
+    assert outcome == RecoveryOutcome(FAILED, "external auth was cleared during the refresh")
+    assert manager.auth_cached() is None

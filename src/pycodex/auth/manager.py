@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +37,10 @@ from pycodex.auth.headers import default_originator, refresh_headers, usage_head
 from pycodex.auth.ratelimits import RateLimitSnapshot, UsageFetchError, fetch_usage, usage_url
 from pycodex.auth.refresh import RefreshTokenError, apply_refresh, is_stale, request_refresh
 from pycodex.auth.storage import (
-    LOCK_FILE,
     AuthDotJson,
     AuthStorageError,
     EphemeralAuthStore,
+    auth_file_lock,
     create_store,
 )
 from pycodex.auth.tokens import InvalidJwt, TokenData, parse_id_token
@@ -54,7 +52,6 @@ RequestExternalRefresh = Callable[[str, "str | None"], Awaitable[dict[str, Any]]
 ExternalRefreshError for a JSON-RPC error reply."""
 ClientIdentity = Callable[[], "tuple[str, str]"]
 """() → (originator, user_agent) for the requests the auth package makes."""
-_LOCK_POLL = 0.02
 
 
 class ExternalRefreshFailed(Exception):
@@ -294,25 +291,10 @@ class AuthManager:
             self._flight = asyncio.ensure_future(run())
         await asyncio.shield(self._flight)
 
-    @contextlib.asynccontextmanager
-    async def _cross_process_lock(self) -> AsyncIterator[None]:
-        """flock on `auth.json.lock`, polled so a cancelled waiter never strands the lock."""
-        if self.settings.credentials_store == "ephemeral":
-            yield
-            return
-        home = self.settings.codex_home
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    await asyncio.sleep(_LOCK_POLL)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+    def _cross_process_lock(self) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.settings.credentials_store == "ephemeral":  # memory only: nothing to share
+            return contextlib.nullcontext()
+        return auth_file_lock(self.settings.codex_home)
 
     async def _refresh_managed(self) -> None:
         cached = self._cached
@@ -381,6 +363,8 @@ class AuthManager:
         except Exception as exc:  # the client went away: as the reference's dropped channel
             log.debug("external refresh request failed: %s", type(exc).__name__)
             raise ExternalRefreshFailed("auth refresh request canceled: channel closed") from None
+        if self._cached is None or not self._cached.is_external:
+            raise ExternalRefreshFailed("external auth was cleared during the refresh")
         for field in ("idToken", "accessToken"):
             if not isinstance(reply, dict) or not isinstance(reply.get(field), str):
                 raise ExternalRefreshFailed(f"missing field `{field}`")

@@ -6,6 +6,7 @@ across processes. It never logs secrets and knows nothing about HTTP or the wire
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -15,7 +16,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -360,19 +361,26 @@ def create_store(codex_home: Path, mode: CredentialsStoreMode) -> AuthStore:
     raise ValueError(f"unknown credentials store {mode!r}")
 
 
-@contextlib.contextmanager
-def auth_file_lock(codex_home: Path) -> Iterator[None]:
-    """Exclusive cross-process lock (`flock` on `auth.json.lock`); blocks until held."""
-    codex_home.mkdir(parents=True, exist_ok=True)
+_LOCK_POLL = 0.02
+
+
+@contextlib.asynccontextmanager
+async def auth_file_lock(codex_home: Path) -> AsyncIterator[None]:
+    """Exclusive cross-process lock: `flock` on `auth.json.lock`, polled without blocking the
+    event loop, so a cancelled waiter never strands the lock. Also excludes other threads of
+    this process (each holder has its own descriptor)."""
+    os.makedirs(codex_home, exist_ok=True)
     fd = os.open(codex_home / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(_LOCK_POLL)
+        yield
     finally:
-        os.close(fd)
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def with_tokens(auth: AuthDotJson, tokens: TokenData, last_refresh: datetime) -> AuthDotJson:
