@@ -6,23 +6,25 @@ v2 notifications, v1 methods only v1 ones, as in the reference.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..auth.credentials import AuthError, AuthRequestError, AuthSettings, ExternalRefreshError
-from ..auth.login import DEFAULT_PORT, LoginNotFoundError, LoginServerStartError, LoginSettings
-from ..auth.manager import AuthManager
-from ..auth.refresh import DEFAULT_ISSUER
-from ..auth.tokens import TokenData
 from ..rpc.connection import after_response
 from ..rpc.errors import ClientError, RpcError, internal_error, invalid_params, invalid_request
 from ..useragent import codex_user_agent
 from .app import App
 
 if TYPE_CHECKING:
+    from ..auth.credentials import AuthError
+    from ..auth.manager import AuthManager
+    from ..auth.tokens import TokenData
     from ..rpc.router import Router
+
+# The auth package pulls in httpx2 (~0.2 s); it is imported on first use, or by the
+# background preload after start-up, never on the path to the first answers.
 
 REFRESH_METHOD = "account/chatgptAuthTokens/refresh"
 OnComplete = Callable[[str, bool, "str | None"], Awaitable[None]]
@@ -30,6 +32,10 @@ OnComplete = Callable[[str, bool, "str | None"], Awaitable[None]]
 
 def build_auth_manager(app: App) -> AuthManager:
     """The AuthManager for this connection, configured from config.toml and `-c`."""
+    from ..auth.credentials import AuthSettings, ExternalRefreshError
+    from ..auth.manager import AuthManager
+    from ..auth.refresh import DEFAULT_ISSUER
+
     config = app.config
     store = config.cli_auth_credentials_store
     forced = config.forced_login_method
@@ -65,9 +71,29 @@ def build_auth_manager(app: App) -> AuthManager:
 
 
 def _wire_error(exc: AuthError) -> RpcError:
+    from ..auth.credentials import AuthRequestError
+
     if isinstance(exc, AuthRequestError):
         return invalid_request(exc.message)
     return internal_error(exc.message)
+
+
+Handler = Callable[[Any], Awaitable[dict[str, Any]]]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """The one place where the auth package's errors become JSON-RPC errors."""
+
+    @functools.wraps(handler)
+    async def run(params: Any) -> dict[str, Any]:
+        from ..auth.credentials import AuthError
+
+        try:
+            return await handler(params)
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+
+    return run
 
 
 def _requires_openai_auth(app: App) -> bool:
@@ -80,7 +106,7 @@ def _parse_login_id(login_id: str) -> str:
 
 
 class _Account:
-    """The handlers, closing over the connection state."""
+    """The handlers, closing over the connection state; registered through `_guarded`."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -89,10 +115,7 @@ class _Account:
     async def read(self, params: Any) -> dict[str, Any]:
         if not _requires_openai_auth(self.app):
             return {"account": None, "requiresOpenaiAuth": False}
-        try:
-            account = await self.app.auth.read_account(refresh_token=params.refresh_token)
-        except AuthError as exc:
-            raise _wire_error(exc) from None
+        account = await self.app.auth.read_account(refresh_token=params.refresh_token)
         return {"account": account, "requiresOpenaiAuth": True}
 
     async def login_start(self, params: Any) -> dict[str, Any]:
@@ -102,13 +125,18 @@ class _Account:
             after_response(lambda: self._announce_login(None, True, None, "apikey"))
             return {"type": "apiKey"}
         if kind == "chatgptAuthTokens":
-            self._set_external(params.id_token, params.access_token)
+            # A refused login raises before anything changes; only a login that succeeded
+            # cancels a pending browser login.
+            self.app.auth.set_external_tokens(params.id_token, params.access_token)
+            self.app.logins.cancel_pending()
             after_response(lambda: self._announce_login(None, True, None, "chatgptAuthTokens"))
             return {"type": "chatgptAuthTokens"}
         login_id, auth_url = await self._start_browser_login(self._v2_complete)
         return {"type": "chatgpt", "loginId": login_id, "authUrl": auth_url}
 
     async def login_cancel(self, params: Any) -> dict[str, Any]:
+        from ..auth.login import LoginNotFoundError
+
         try:
             login_id = _parse_login_id(params.login_id)
         except ValueError:
@@ -125,10 +153,7 @@ class _Account:
         return {}
 
     async def rate_limits_read(self, _params: None) -> dict[str, Any]:
-        try:
-            snapshot = await self.app.auth.read_rate_limits()
-        except AuthError as exc:
-            raise _wire_error(exc) from None
+        snapshot = await self.app.auth.read_rate_limits()
         return {"rateLimits": snapshot.to_wire()}
 
     # -- v1 -----------------------------------------------------------------------------
@@ -142,12 +167,13 @@ class _Account:
         return {"loginId": login_id, "authUrl": auth_url}
 
     async def cancel_login_chatgpt_v1(self, params: Any) -> dict[str, Any]:
+        from ..auth.login import LoginNotFoundError
+
         try:
             login_id = _parse_login_id(params.login_id)
         except ValueError as exc:
-            raise invalid_params(
-                f"UUID parsing failed: {uuid_error(params.login_id, exc)}"
-            ) from None
+            detail = uuid_error(params.login_id, exc)
+            raise invalid_params(f"UUID parsing failed: {detail}") from None
         try:
             await self.app.logins.cancel_login(login_id)
         except LoginNotFoundError as exc:
@@ -176,27 +202,12 @@ class _Account:
 
     # -- shared -------------------------------------------------------------------------
     def _login_api_key(self, api_key: str) -> None:
-        # A refused login raises before anything changes; a pending browser login is
-        # cancelled only by a login that succeeded.
-        try:
-            self.app.auth.login_api_key(api_key)
-        except AuthError as exc:
-            raise _wire_error(exc) from None
-        self.app.logins.cancel_pending()
-
-    def _set_external(self, id_token: str, access_token: str) -> None:
-        try:
-            self.app.auth.set_external_tokens(id_token, access_token)
-        except AuthError as exc:
-            raise _wire_error(exc) from None
+        self.app.auth.login_api_key(api_key)
         self.app.logins.cancel_pending()
 
     def _logout(self) -> None:
         self.app.logins.cancel_pending()
-        try:
-            self.app.auth.logout()
-        except AuthError as exc:
-            raise _wire_error(exc) from None
+        self.app.auth.logout()
 
     def _announce_login(
         self, login_id: str | None, success: bool, error: str | None, mode: str | None
@@ -218,16 +229,14 @@ class _Account:
             self.app.notify("authStatusChange", {"authMethod": "chatgpt"})
 
     async def _start_browser_login(self, on_complete: OnComplete) -> tuple[str, str]:
+        from ..auth.login import DEFAULT_PORT, LoginServerStartError, LoginSettings
+
         auth = self.app.auth
-        try:
-            auth.check_chatgpt_login_allowed()
-        except AuthError as exc:
-            raise _wire_error(exc) from None
-        config = self.app.config
+        auth.check_chatgpt_login_allowed()
         settings = LoginSettings(
             originator=self.app.originator,
             issuer=auth.settings.issuer,
-            port=int(config.pycodex("login_port", DEFAULT_PORT)),
+            port=int(self.app.config.pycodex("login_port", DEFAULT_PORT)),
             forced_chatgpt_workspace_id=auth.settings.forced_chatgpt_workspace_id,
         )
 
@@ -276,4 +285,4 @@ def register(router: Router, app: App) -> None:
         ("getAuthStatus", h.get_auth_status_v1),
         ("userInfo", h.user_info_v1),
     ):
-        router.register(method, handler)
+        router.register(method, _guarded(handler))

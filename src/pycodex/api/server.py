@@ -33,11 +33,12 @@ def run_stdio(options: ServerOptions) -> int:
 
 
 async def _serve(app: App, outcome: PreludeOutcome) -> None:
+    import asyncio
+
     from ..rpc.connection import Connection
     from ..rpc.transport import StdioTransport
     from .validation import preload_in_background
 
-    preload_in_background()
     router = build_router(app)
     transport = StdioTransport()
     await transport.open()
@@ -47,7 +48,11 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
     app.outgoing = connection.outgoing
     if outcome.answered:
         router.mark_initialized()
-    await connection.serve()
+    serving = asyncio.create_task(connection.serve())
+    # What start-up says (config warnings) leaves before the model import takes the GIL.
+    await connection.wait_flushed()
+    preload_in_background("pycodex.auth.manager", "pycodex.auth.login")
+    await serving
 
 
 def _serialize(value: Any) -> Any:

@@ -33,10 +33,18 @@ async def models_ready() -> None:
         await asyncio.to_thread(_load_models)
 
 
-def preload_in_background() -> None:
-    """Start importing the models now, so the first real request does not wait for them."""
-    if not _loaded.is_set():
-        threading.Thread(target=_load_models, name="pycodex-preload", daemon=True).start()
+def preload_in_background(*modules: str) -> None:
+    """Import the models (and `modules`) in a thread now, so that the first real request
+    does not wait for them."""
+
+    def work() -> None:
+        import importlib
+
+        _load_models()
+        for name in modules:
+            importlib.import_module(name)
+
+    threading.Thread(target=work, name="pycodex-preload", daemon=True).start()
 
 
 @cache

@@ -6,7 +6,6 @@ Pure data and parsing: no I/O, no logging of token values.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -50,16 +49,39 @@ class TokenData:
         return f"TokenData(id_token={self.id_token!r}, account_id={self.account_id!r})"
 
 
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_B64URL_VALUES = {ord(c): i for i, c in enumerate(_B64URL)}
+
+
+def b64url_decode_strict(text: str) -> bytes:
+    """URL-safe base64 without padding, refused with the wording of the reference's decoder
+    (the Rust base64 crate), which clients see inside `invalid id token: ...`."""
+    data = text.encode()
+    body = data.rstrip(b"=")
+    for offset, byte in enumerate(body):
+        if byte not in _B64URL_VALUES:
+            raise InvalidJwt(f"Invalid symbol {byte}, offset {offset}.")
+    if len(body) != len(data):
+        raise InvalidJwt("Invalid padding")
+    if len(body) % 4 == 1:
+        raise InvalidJwt(f"Invalid input length: {len(body)}")
+    # The last symbol may not carry bits beyond the final byte.
+    spare_bits = {2: 0x0F, 3: 0x03}.get(len(body) % 4, 0)
+    if spare_bits and _B64URL_VALUES[body[-1]] & spare_bits:
+        raise InvalidJwt(f"Invalid last symbol {body[-1]}, offset {len(body) - 1}.")
+    return base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+
+
 def decode_jwt_claims(jwt: str) -> dict[str, Any]:
-    """The JSON payload of `header.payload.signature` (three non-empty parts), unverified."""
-    parts = jwt.split(".")
+    """The JSON payload of `header.payload.signature`, unverified.
+
+    As in the reference, everything after the second dot is the signature, and all three
+    parts must be non-empty.
+    """
+    parts = jwt.split(".", 2)
     if len(parts) != 3 or not all(parts):
         raise InvalidJwt("invalid ID token format")
-    payload = parts[1].rstrip("=")
-    try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidJwt(f"invalid ID token payload encoding: {exc}") from None
+    raw = b64url_decode_strict(parts[1])
     try:
         claims = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

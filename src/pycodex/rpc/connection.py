@@ -46,6 +46,7 @@ def after_response(callback: Callable[[], None]) -> None:
     else:
         pending.append(callback)
 
+
 # On end of input, requests still running get this long to finish before they are cancelled
 # (and answered with an error), so that shutdown stays well under a second.
 DEFAULT_SHUTDOWN_GRACE = 0.5
@@ -69,10 +70,17 @@ class Connection:
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._writer_failed = asyncio.Event()
+        self._flushed = asyncio.Event()
+        self._flushed.set()
         self.outgoing = Outgoing(self._enqueue)
 
     def _enqueue(self, message: dict[str, Any]) -> None:
+        self._flushed.clear()
         self._queue.put_nowait(encode(message))
+
+    async def wait_flushed(self) -> None:
+        """Until everything queued so far has been handed to the transport."""
+        await self._flushed.wait()
 
     async def serve(self) -> None:
         """Serve until end of input (or until the output side breaks), then shut down."""
@@ -169,7 +177,10 @@ class Connection:
             except (ConnectionError, OSError) as exc:
                 log.error("cannot write to the client (%s); shutting down", exc)
                 self._writer_failed.set()
+                self._flushed.set()
                 return
+            if queue.empty():
+                self._flushed.set()
             if done:
                 return
 
