@@ -299,3 +299,14 @@ def test_keyring_errors_fall_back_to_file_in_auto_mode(
     assert json.loads((home / "auth.json").read_text())["OPENAI_API_KEY"] == "sk-auto"
     loaded = store.load()
     assert loaded is not None and loaded.openai_api_key == "sk-auto"
+
+
+def test_a_symlinked_auth_json_keeps_its_link(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "codex-auth.json"
+    target.parent.mkdir()
+    target.write_text('{"OPENAI_API_KEY": "sk-old"}')
+    (home / "auth.json").symlink_to(target)
+    FileAuthStore(home).save(AuthDotJson(auth_mode="apikey", openai_api_key="sk-new"))
+    assert (home / "auth.json").is_symlink()
+    assert json.loads(target.read_text())["OPENAI_API_KEY"] == "sk-new"
+    assert mode_of(target) == 0o600

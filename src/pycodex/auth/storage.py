@@ -191,7 +191,10 @@ class FileAuthStore:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write a temp file (0600 from creation) beside `path`, fsync, rename; the old file
-    stays intact if anything fails before the rename."""
+    stays intact if anything fails before the rename. A symlinked `path` keeps its link: the
+    file it points to is replaced (the reference writes through the link too)."""
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
