@@ -270,3 +270,27 @@ def test_unparsable_config_warns_after_initialize_and_serves_defaults(
             "end": {"line": 2, "column": 8},
         }
         s.close(timeout=2)
+
+
+def test_stdin_devnull_and_stdout_to_a_file(run_home: RunHome, tmp_path: Path) -> None:
+    """Neither can be polled by the event loop; both must still work (threaded I/O)."""
+    done = subprocess.run(
+        pycodex_argv(), stdin=subprocess.DEVNULL, capture_output=True, env=run_home.env, timeout=20
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    requests = tmp_path / "in.jsonl"
+    requests.write_text(
+        json.dumps(INIT) + "\n" + json.dumps({"id": 1, "method": "getUserAgent"}) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    with requests.open("rb") as stdin, out.open("wb") as stdout:
+        done = subprocess.run(
+            pycodex_argv(),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=run_home.env,
+            timeout=20,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [0, 1]

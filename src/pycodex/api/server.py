@@ -28,7 +28,12 @@ def run_stdio(options: ServerOptions) -> int:
     from .. import log
 
     log.setup()
-    asyncio.run(_serve(app, outcome))
+    try:
+        import uvloop
+    except ImportError:  # optional: the stdlib loop serves the same, a little slower
+        asyncio.run(_serve(app, outcome))
+    else:
+        uvloop.run(_serve(app, outcome))
     return 0
 
 

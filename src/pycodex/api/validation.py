@@ -1,8 +1,8 @@
 """Per-method params validation against the generated protocol models.
 
-The reference schema, walked as serde would deserialise it, decides and words the error
-exactly as the reference does; pydantic (strict) then builds the typed params. The generated
-models load in a worker thread right after the handshake.
+pydantic builds the typed params; the reference schema, walked as serde would deserialise
+it, words every refusal exactly as the reference does. The generated models load in a worker
+thread right after the handshake.
 """
 
 from __future__ import annotations
@@ -67,11 +67,40 @@ def _check_unit(params: Any, present: bool) -> None:
     raise invalid_params(f"invalid type: {describe_value(params)}, expected unit")
 
 
-async def validate_params(method: str, params: Any, present: bool) -> Any:
-    """Serde's verdict (from the reference schema) decides; pydantic then builds the model.
+@cache
+def _has_formats(model_ref: str) -> bool:
+    """Whether the params schema bounds integers by `format` (u32, i64, ...), the one kind of
+    check serde makes that the generated models do not; only then must the walk confirm
+    params that pydantic accepted."""
+    root = _schema_root()
+    seen: set[str] = set()
 
-    pydantic alone is laxer than serde in places (no u32 bound, field names accepted besides
-    aliases), so the schema walk runs on every request; it costs tens of microseconds.
+    def visit(node: Any) -> bool:
+        if isinstance(node, dict):
+            if "format" in node:
+                return True
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in seen:
+                seen.add(ref)
+                target: Any = root
+                for part in ref.removeprefix("#/").split("/"):
+                    target = target.get(part, {}) if isinstance(target, dict) else {}
+                if visit(target):
+                    return True
+            return any(visit(v) for k, v in node.items() if k != "$ref")
+        if isinstance(node, list):
+            return any(visit(v) for v in node)
+        return False
+
+    return visit(_schema_ref(model_ref))
+
+
+async def validate_params(method: str, params: Any, present: bool) -> Any:
+    """Typed params for `method`, or the reference's error for them.
+
+    pydantic (strict, aliases only, as serde) builds the params; the schema walk, which
+    words errors exactly as serde, runs when pydantic refuses, and when the schema has
+    integer bounds pydantic does not know.
     """
     spec = CLIENT_REQUESTS[method]
     if spec.params is None:
@@ -79,18 +108,25 @@ async def validate_params(method: str, params: Any, present: bool) -> Any:
         return None
     if not present:
         raise invalid_params("missing field `params`")
-    detail = first_error(params, _schema_ref(spec.params), _schema_root())
-    if detail is not None:
-        raise invalid_params(detail)
     await models_ready()
     from pydantic import ValidationError
 
     from ..protocol.models import adapter
 
     try:
-        return adapter(spec.params).validate_python(params, strict=True)
+        value = adapter(spec.params).validate_python(
+            params, strict=True, by_alias=True, by_name=False
+        )
     except ValidationError as exc:
-        # Serde would accept these params but our model does not: report pydantic's view.
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise invalid_params(f"{first['msg']} at {where}" if where else first["msg"]) from None
+        detail = first_error(params, _schema_ref(spec.params), _schema_root())
+        if detail is None:
+            # Serde would accept these params but our model does not: report pydantic's view.
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            detail = f"{first['msg']} at {where}" if where else first["msg"]
+        raise invalid_params(detail) from None
+    if _has_formats(spec.params):
+        detail = first_error(params, _schema_ref(spec.params), _schema_root())
+        if detail is not None:
+            raise invalid_params(detail)
+    return value

@@ -73,12 +73,13 @@ def builtin_providers() -> dict[str, ProviderInfo]:
 
 
 class Config:
-    __slots__ = ("codex_home", "raw", "warnings")
+    __slots__ = ("_providers", "codex_home", "raw", "warnings")
 
     def __init__(self, home: Path, raw: dict[str, Any], warnings: list[ConfigWarning]) -> None:
         self.codex_home = home
         self.raw = raw
         self.warnings = warnings
+        self._providers: dict[str, ProviderInfo] | None = None
 
     def _str(self, key: str, default: str | None = None) -> str | None:
         value = self.raw.get(key, default)
@@ -125,6 +126,11 @@ class Config:
         return self._str("model_provider") or "openai"
 
     def providers(self) -> dict[str, ProviderInfo]:
+        if self._providers is None:
+            self._providers = self._load_providers()
+        return self._providers
+
+    def _load_providers(self) -> dict[str, ProviderInfo]:
         found = builtin_providers()
         tables = self.raw.get("model_providers")
         if isinstance(tables, dict):

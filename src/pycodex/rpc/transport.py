@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 from typing import Protocol
 
 _READ_CHUNK = 1 << 16
@@ -42,6 +43,16 @@ class StdioTransport:
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
+        if not _pipe_like(self._fd_in):
+            self._threaded_in = True
+        else:
+            await self._open_reader(loop)
+        if not _pipe_like(self._fd_out):
+            self._threaded_out = True
+        else:
+            await self._open_writer(loop)
+
+    async def _open_reader(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             reader = asyncio.StreamReader(limit=_READ_CHUNK)
             await loop.connect_read_pipe(
@@ -51,6 +62,8 @@ class StdioTransport:
             self._reader = reader
         except (ValueError, OSError):
             self._threaded_in = True
+
+    async def _open_writer(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             transport, protocol = await loop.connect_write_pipe(
                 asyncio.streams.FlowControlMixin,
@@ -77,6 +90,17 @@ class StdioTransport:
             with contextlib.suppress(ConnectionError, OSError):
                 await self._writer.drain()
             self._writer.close()
+
+
+def _pipe_like(fd: int) -> bool:
+    """Pipes, sockets and terminals work with the loop's pipe transports; regular files and
+    devices such as /dev/null cannot be polled (the stdlib loop refuses them, uvloop aborts
+    the process), so they are read and written from a thread instead."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 def _write_all(fd: int, data: bytes) -> None:
