@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..rpc.connection import after_response
 from ..rpc.errors import ClientError, RpcError, internal_error, invalid_params, invalid_request
+from ..rpc.router import NOT_NOW
 from ..useragent import codex_user_agent
 from .app import App
 
@@ -96,6 +97,21 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
+def _guarded_now(handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`_guarded` for the fast (non-awaiting) handlers."""
+
+    @functools.wraps(handler)
+    def run(params: Any) -> Any:
+        from ..auth.credentials import AuthError
+
+        try:
+            return handler(params)
+        except AuthError as exc:
+            raise _wire_error(exc) from None
+
+    return run
+
+
 def _requires_openai_auth(app: App) -> bool:
     return app.config.provider.requires_openai_auth
 
@@ -117,6 +133,15 @@ class _Account:
             return {"account": None, "requiresOpenaiAuth": False}
         account = await self.app.auth.read_account(refresh_token=params.refresh_token)
         return {"account": account, "requiresOpenaiAuth": True}
+
+    def read_now(self, params: Any) -> Any:
+        """account/read without awaiting, unless a token refresh has to come first."""
+        if not _requires_openai_auth(self.app):
+            return {"account": None, "requiresOpenaiAuth": False}
+        auth = self.app.auth
+        if params.refresh_token or auth.refresh_due():
+            return NOT_NOW
+        return {"account": auth.account(), "requiresOpenaiAuth": True}
 
     async def login_start(self, params: Any) -> dict[str, Any]:
         kind = params.type
@@ -197,8 +222,11 @@ class _Account:
             "requiresOpenaiAuth": True,
         }
 
-    async def user_info_v1(self, _params: None) -> dict[str, Any]:
+    def user_info_now(self, _params: None) -> dict[str, Any]:
         return {"allegedUserEmail": self.app.auth.user_email()}
+
+    async def user_info_v1(self, params: None) -> dict[str, Any]:
+        return self.user_info_now(params)
 
     # -- shared -------------------------------------------------------------------------
     def _login_api_key(self, api_key: str) -> None:
@@ -272,6 +300,10 @@ def uuid_error(text: str, exc: ValueError) -> str:
 
 def register(router: Router, app: App) -> None:
     h = _Account(app)
+    fast: dict[str, Callable[[Any], Any]] = {
+        "account/read": h.read_now,
+        "userInfo": h.user_info_now,
+    }
     for method, handler in (
         ("account/read", h.read),
         ("account/login/start", h.login_start),
@@ -285,4 +317,7 @@ def register(router: Router, app: App) -> None:
         ("getAuthStatus", h.get_auth_status_v1),
         ("userInfo", h.user_info_v1),
     ):
-        router.register(method, _guarded(handler))
+        quick = fast.get(method)
+        router.register(
+            method, _guarded(handler), fast=_guarded_now(quick) if quick is not None else None
+        )

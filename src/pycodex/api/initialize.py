@@ -62,11 +62,14 @@ def register(router: Router, app: App) -> None:
             app, ClientInfo(name=info.name, version=info.version, title=info.title)
         )
 
-    async def get_user_agent(_params: None) -> dict[str, Any]:
+    def user_agent(_params: None) -> dict[str, Any]:
         return {"userAgent": app.user_agent}
 
+    async def get_user_agent(params: None) -> dict[str, Any]:
+        return user_agent(params)
+
     router.register("initialize", initialize)
-    router.register("getUserAgent", get_user_agent)
+    router.register("getUserAgent", get_user_agent, fast=user_agent)
 
 
 def server_version() -> str:

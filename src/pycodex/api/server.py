@@ -74,7 +74,7 @@ def build_router(app: App) -> Router:
     from ..protocol.methods import CLIENT_REQUESTS
     from ..rpc.router import Router
     from . import account, initialize
-    from .validation import validate_params
+    from .validation import validate_now, validate_params
 
     def send_config_warnings() -> None:
         # The reference flushes start-up config warnings right after the initialize response.
@@ -86,6 +86,7 @@ def build_router(app: App) -> Router:
         validate_params,
         serialize=_serialize,
         on_handshake=send_config_warnings,
+        validate_now=validate_now,
     )
     initialize.register(router, app)
     account.register(router, app)

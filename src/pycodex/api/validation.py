@@ -16,6 +16,7 @@ from typing import Any
 
 from ..protocol.methods import CLIENT_REQUESTS
 from ..rpc.errors import invalid_params
+from ..rpc.router import NotReady
 from ..rpc.serde_errors import describe_value, first_error
 
 _loaded = threading.Event()
@@ -96,7 +97,14 @@ def _has_formats(model_ref: str) -> bool:
 
 
 async def validate_params(method: str, params: Any, present: bool) -> Any:
-    """Typed params for `method`, or the reference's error for them.
+    """Typed params for `method`, or the reference's error for them (see validate_now)."""
+    if CLIENT_REQUESTS[method].params is not None and present:
+        await models_ready()
+    return validate_now(method, params, present)
+
+
+def validate_now(method: str, params: Any, present: bool) -> Any:
+    """Typed params for `method`, or the reference's error; NotReady while models load.
 
     pydantic (strict, aliases only, as serde) builds the params; the schema walk, which
     words errors exactly as serde, runs when pydantic refuses, and when the schema has
@@ -108,7 +116,8 @@ async def validate_params(method: str, params: Any, present: bool) -> Any:
         return None
     if not present:
         raise invalid_params("missing field `params`")
-    await models_ready()
+    if not _loaded.is_set():
+        raise NotReady(method)
     from pydantic import ValidationError
 
     from ..protocol.models import adapter

@@ -114,18 +114,22 @@ class AuthManager:
     async def auth(self) -> CodexAuth | None:
         """The credentials, refreshed first when a managed login is older than 8 days (a failed
         refresh is logged and the old tokens are used)."""
-        auth = self._cached
-        if (
-            auth is not None
-            and auth.mode == "chatgpt"
-            and auth.tokens is not None
-            and is_stale(auth.last_refresh, _now())
-        ):
+        if self.refresh_due():
             try:
                 await self.refresh_token()
             except RefreshTokenError as exc:
                 log.error("Failed to refresh token: %s", exc.message)
         return self._cached
+
+    def refresh_due(self) -> bool:
+        """Whether the next use should refresh first (a managed login older than 8 days)."""
+        auth = self._cached
+        return (
+            auth is not None
+            and auth.mode == "chatgpt"
+            and auth.tokens is not None
+            and is_stale(auth.last_refresh, _now())
+        )
 
     def _load(self) -> CodexAuth | None:
         doc = self._ephemeral.load()  # external auth shadows the persistent store

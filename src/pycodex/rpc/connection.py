@@ -121,7 +121,11 @@ class Connection:
             log.error("Failed to deserialize JSONRPCMessage: %s", exc)
             return
         if isinstance(message, Request):
-            self._spawn(self._run_request(message))
+            outcome = self._router.answer_now(message)
+            if outcome is None:
+                self._spawn(self._run_request(message))
+            else:
+                self._respond(message, *outcome)
         elif isinstance(message, Notification):
             self._spawn(self._router.notify(message))
         elif not self.outgoing.resolve(message):
@@ -146,17 +150,26 @@ class Connection:
                 ).to_wire(),
             )
             raise
-        if error is None:
-            self.outgoing.respond(request.id, result)
-            if self._router.is_handshake(request.method):
-                self._router.handshake_answered()
-            for callback in deferred:
-                try:
-                    callback()
-                except Exception:
-                    log.exception("after-response callback of %s failed", request.method)
-        else:
+        self._respond(request, result, error, deferred)
+
+    def _respond(
+        self,
+        request: Request,
+        result: Any,
+        error: dict[str, Any] | None,
+        deferred: Iterable[Callable[[], None]] = (),
+    ) -> None:
+        if error is not None:
             self.outgoing.respond_error(request.id, error)
+            return
+        self.outgoing.respond(request.id, result)
+        if self._router.is_handshake(request.method):
+            self._router.handshake_answered()
+        for callback in deferred:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-response callback of %s failed", request.method)
 
     async def _write_loop(self) -> None:
         queue = self._queue

@@ -18,7 +18,17 @@ from .serde_errors import unknown_variant
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[Any]]
+FastHandler = Callable[[Any], Any]
 NotificationHandler = Callable[[Any], Awaitable[None]]
+ValidateNow = Callable[[str, Any, bool], Any]
+
+
+class NotReady(Exception):
+    """Raised by a `validate_now` that cannot decide without awaiting (models loading)."""
+
+
+# Returned by a fast handler that needs the full (async) handler this time.
+NOT_NOW: Any = object()
 
 
 class Validator(Protocol):
@@ -42,6 +52,7 @@ class Router:
         handshake: str = "initialize",
         serialize: Callable[[Any], Any] = lambda value: value,
         on_handshake: Callable[[], None] | None = None,
+        validate_now: ValidateNow | None = None,
     ) -> None:
         self._methods = tuple(methods)
         self._known = frozenset(self._methods)
@@ -49,16 +60,23 @@ class Router:
         self._handshake = handshake
         self._serialize = serialize
         self._on_handshake = on_handshake
+        self._validate_now = validate_now
         self._handlers: dict[str, Handler] = {}
+        self._fast: dict[str, FastHandler] = {}
         self._notification_handlers: dict[str, NotificationHandler] = {}
         self.initialized = False
 
-    def register(self, method: str, handler: Handler) -> None:
+    def register(self, method: str, handler: Handler, *, fast: FastHandler | None = None) -> None:
+        """`fast`, if given, answers without awaiting (or returns NOT_NOW): the connection
+        then answers in the same loop turn that read the request, with no task. It must not
+        emit notifications; those belong after the response, on the async path."""
         if method not in self._known:
             raise ValueError(f"{method!r} is not in the method table")
         if method in self._handlers:
             raise ValueError(f"{method!r} already has a handler")
         self._handlers[method] = handler
+        if fast is not None:
+            self._fast[method] = fast
 
     def on_notification(self, method: str, handler: NotificationHandler) -> None:
         self._notification_handlers[method] = handler
@@ -85,6 +103,29 @@ class Router:
             self.initialized = True
         return self._serialize(result)
 
+    def answer_now(self, request: Request) -> tuple[Any, dict[str, Any] | None] | None:
+        """The answer, when a fast handler can give it without awaiting; else None."""
+        fast = self._fast.get(request.method)
+        if fast is None or self._validate_now is None or not self.initialized:
+            return None
+        try:
+            params = self._validate_now(request.method, request.params, request.has_params)
+            result = fast(params)
+        except NotReady:
+            return None
+        except RpcError as exc:
+            return None, exc.to_wire()
+        except Exception as exc:
+            return None, self._internal(request, exc)
+        if result is NOT_NOW:
+            return None
+        return self._serialize(result), None
+
+    def _internal(self, request: Request, exc: Exception) -> dict[str, Any]:
+        log.exception("handler for %s failed", request.method, exc_info=exc)
+        detail = str(exc) or type(exc).__name__
+        return internal_error(f"internal error in {request.method}: {detail}").to_wire()
+
     async def answer(self, request: Request) -> tuple[Any, dict[str, Any] | None]:
         """(result, None) or (None, error): the single site mapping failures to errors."""
         try:
@@ -92,9 +133,7 @@ class Router:
         except RpcError as exc:
             return None, exc.to_wire()
         except Exception as exc:
-            log.exception("handler for %s failed", request.method)
-            detail = str(exc) or type(exc).__name__
-            return None, internal_error(f"internal error in {request.method}: {detail}").to_wire()
+            return None, self._internal(request, exc)
 
     async def notify(self, note: Notification) -> None:
         """Client notifications: known ones run their handler, anything else is ignored."""
