@@ -166,25 +166,6 @@ def test_eof_before_anything(spawn: Spawn) -> None:
     assert s.messages == []
 
 
-def test_stdin_from_a_regular_file(run_home: RunHome, tmp_path: Path) -> None:
-    requests = tmp_path / "in.jsonl"
-    requests.write_text(
-        json.dumps(INIT) + "\n" + json.dumps({"id": 1, "method": "getUserAgent"}) + "\n"
-    )
-    with requests.open("rb") as stdin:
-        done = subprocess.run(
-            pycodex_argv(),
-            stdin=stdin,
-            capture_output=True,
-            env=run_home.env,
-            cwd=run_home.cwd,
-            timeout=20,
-        )
-    assert done.returncode == 0, done.stderr.decode()
-    ids = [json.loads(line)["id"] for line in done.stdout.splitlines()]
-    assert ids == [0, 1]
-
-
 def test_stdout_carries_only_protocol_even_when_logging(run_home: RunHome) -> None:
     env = {**run_home.env, "RUST_LOG": "debug"}
     done = subprocess.run(
@@ -272,8 +253,8 @@ def test_unparsable_config_warns_after_initialize_and_serves_defaults(
         s.close(timeout=2)
 
 
-def test_stdin_devnull_and_stdout_to_a_file(run_home: RunHome, tmp_path: Path) -> None:
-    """Neither can be polled by the event loop; both must still work (threaded I/O)."""
+def test_stdin_devnull_and_files_on_stdin_and_stdout(run_home: RunHome, tmp_path: Path) -> None:
+    """None of these can be polled by the event loop; all must still work (threaded I/O)."""
     done = subprocess.run(
         pycodex_argv(), stdin=subprocess.DEVNULL, capture_output=True, env=run_home.env, timeout=20
     )
@@ -283,14 +264,16 @@ def test_stdin_devnull_and_stdout_to_a_file(run_home: RunHome, tmp_path: Path) -
         json.dumps(INIT) + "\n" + json.dumps({"id": 1, "method": "getUserAgent"}) + "\n"
     )
     out = tmp_path / "out.jsonl"
-    with requests.open("rb") as stdin, out.open("wb") as stdout:
-        done = subprocess.run(
-            pycodex_argv(),
-            stdin=stdin,
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            env=run_home.env,
-            timeout=20,
-        )
-    assert done.returncode == 0, done.stderr.decode()
-    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [0, 1]
+    for to_file in (False, True):
+        with requests.open("rb") as stdin, out.open("wb") as stdout:
+            done = subprocess.run(
+                pycodex_argv(),
+                stdin=stdin,
+                stdout=stdout if to_file else subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=run_home.env,
+                timeout=20,
+            )
+        assert done.returncode == 0, done.stderr.decode()
+        lines = out.read_bytes() if to_file else done.stdout
+        assert [json.loads(line)["id"] for line in lines.splitlines()] == [0, 1]

@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.kit.fake_responses import RecordedRequest as _HttpRequest
+
 AUTH_CLAIMS = "https://api.openai.com/auth"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 
@@ -76,17 +78,10 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the backend saw it; header names are lower-cased."""
+class RecordedRequest(_HttpRequest):
+    """One request as the backend saw it, with the route it was filed under."""
 
-    route: str
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+    route: str = OTHER
 
     def form(self) -> dict[str, str]:
         return dict(parse_qsl(self.body.decode()))
