@@ -153,3 +153,22 @@ def test_encode_keeps_nulls_and_unicode() -> None:
     assert encode({"id": 1, "result": {"a": None, "b": "é"}}) == (
         '{"id":1,"result":{"a":null,"b":"é"}}\n'.encode()
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id":1,"method":"m","id":2}',
+        b'{"id":1,"method":"m","method":"n"}',
+        b'{"id":1,"method":"m","\\u0069d":2}',
+        b'{"id":1,"result":{},"result":{}}',
+    ],
+)
+def test_a_repeated_envelope_key_drops_the_message(line: bytes) -> None:
+    with pytest.raises(Undecodable):
+        decode(line)
+
+
+def test_repeated_keys_elsewhere_are_fine() -> None:
+    line = b'{"id":1,"method":"m","params":{"items":[{"id":"a"},{"id":"b"}],"x":1,"x":2}}'
+    assert decode(line) == Request(1, "m", {"items": [{"id": "a"}, {"id": "b"}], "x": 2}, True)

