@@ -168,3 +168,18 @@ def test_forced_login_method_refuses(spawn: Spawn) -> None:
     reply = call(s, 1, "loginApiKey", {"apiKey": "sk"})
     assert reply["error"]["message"] == "API key login is disabled. Use ChatGPT login instead."
     s.close(timeout=2)
+
+
+def test_provider_without_openai_auth_reports_no_account(spawn: Spawn) -> None:
+    s = started(spawn, "-c", "model_providers.mock.requires_openai_auth=false")
+    call(s, 1, "account/login/start", {"type": "apiKey", "apiKey": "sk-ignored"})
+    assert call(s, 2, "account/read", {})["result"] == {
+        "account": None,
+        "requiresOpenaiAuth": False,
+    }
+    assert call(s, 3, "getAuthStatus", {"includeToken": True})["result"] == {
+        "authMethod": None,
+        "authToken": None,
+        "requiresOpenaiAuth": False,
+    }
+    s.close(timeout=2)
