@@ -277,3 +277,32 @@ def test_stdin_devnull_and_files_on_stdin_and_stdout(run_home: RunHome, tmp_path
         assert done.returncode == 0, done.stderr.decode()
         lines = out.read_bytes() if to_file else done.stdout
         assert [json.loads(line)["id"] for line in lines.splitlines()] == [0, 1]
+
+
+def test_client_closing_our_stdout_ends_the_session(run_home: RunHome) -> None:
+    """A client that stops reading is gone: the server exits instead of serving into a void."""
+    proc = subprocess.Popen(
+        pycodex_argv(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=run_home.env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(json.dumps(INIT).encode() + b"\n")
+        proc.stdin.flush()
+        proc.stdout.readline()
+        proc.stdout.close()
+        for i in range(1, 20):
+            try:
+                proc.stdin.write(json.dumps({"id": i, "method": "getUserAgent"}).encode() + b"\n")
+                proc.stdin.flush()
+            except BrokenPipeError:
+                break
+            time.sleep(0.05)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -80,6 +80,9 @@ class StdioTransport:
 
     async def write(self, data: bytes) -> None:
         if self._writer is not None:
+            if self._writer.transport.is_closing():
+                # uvloop closes a pipe transport on EPIPE without failing drain().
+                raise ConnectionError("output pipe closed by the client")
             self._writer.write(data)
             await self._writer.drain()
             return
