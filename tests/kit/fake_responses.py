@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -46,12 +46,15 @@ class SseReply:
     """A 200 `text/event-stream` that writes `events` and then closes the connection."""
 
     events: Sequence[dict[str, Any]]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def send(self, handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream")
         handler.send_header("cache-control", "no-cache")
         handler.send_header("connection", "close")
+        for name, value in self.headers.items():
+            handler.send_header(name, value)
         handler.end_headers()
         for event in self.events:
             handler.wfile.write(sse_frame(event))
@@ -65,14 +68,130 @@ class StatusReply:
     status: int
     body: str = ""
     content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def send(self, handler: BaseHTTPRequestHandler) -> None:
         data = self.body.encode()
         handler.send_response(self.status)
         handler.send_header("content-type", self.content_type)
         handler.send_header("content-length", str(len(data)))
+        for name, value in self.headers.items():
+            handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(data)
+
+
+@dataclass
+class DroppedReply:
+    """A chunked 200 stream that writes `events` and then drops the connection without the
+    final chunk: the client sees a broken body, not a clean end of stream."""
+
+    events: Sequence[dict[str, Any]]
+
+    def send(self, handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("transfer-encoding", "chunked")
+        handler.end_headers()
+        for event in self.events:
+            frame = sse_frame(event)
+            handler.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+            handler.wfile.flush()
+        handler.wfile.write(b"5\r\nevent")  # half a chunk, then the socket closes
+
+
+@dataclass
+class StalledReply:
+    """A 200 stream that writes `events` and then goes silent for `stall` seconds (or until
+    `release` is set) before closing: for idle timeouts and interrupts."""
+
+    events: Sequence[dict[str, Any]]
+    stall: float = 30.0
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def send(self, handler: BaseHTTPRequestHandler) -> None:
+        SseReply(self.events).send(handler)
+        self.release.wait(self.stall)
+
+
+def rate_limit_headers(
+    primary: float = 42.5, window_minutes: int = 300, reset_at: int = 1_900_000_000
+) -> dict[str, str]:
+    """`x-codex-*` headers of a Responses reply (auth.md §7.3)."""
+    return {
+        "x-codex-primary-used-percent": str(primary),
+        "x-codex-primary-window-minutes": str(window_minutes),
+        "x-codex-primary-reset-at": str(reset_at),
+        "x-codex-credits-has-credits": "true",
+        "x-codex-credits-unlimited": "false",
+        "x-codex-credits-balance": " 12.5 ",
+    }
+
+
+def failed_event(
+    message: str = "boom", code: str | None = "server_error", response_id: str = "resp_1"
+) -> dict[str, Any]:
+    """A `response.failed` event with an `error` object."""
+    error: dict[str, Any] = {"type": "server_error", "message": message}
+    if code is not None:
+        error["code"] = code
+    return {"type": "response.failed", "response": {"id": response_id, "error": error}}
+
+
+def reasoning_events(
+    summary: Sequence[str] = ("Thinking ", "hard."),
+    *,
+    item_id: str = "rs_1",
+    output_index: int = 0,
+    raw_content: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """A reasoning item: summary part 0 streamed as `summary` deltas (and `raw_content` as
+    reasoning text deltas), then the done item with an encrypted blob."""
+    text = "".join(summary)
+    return [
+        {
+            "type": "response.output_item.added",
+            "output_index": output_index,
+            "item": {"type": "reasoning", "id": item_id, "summary": []},
+        },
+        {
+            "type": "response.reasoning_summary_part.added",
+            "item_id": item_id,
+            "output_index": output_index,
+            "summary_index": 0,
+            "part": {"type": "summary_text", "text": ""},
+        },
+        *(
+            {
+                "type": "response.reasoning_summary_text.delta",
+                "item_id": item_id,
+                "output_index": output_index,
+                "summary_index": 0,
+                "delta": delta,
+            }
+            for delta in summary
+        ),
+        *(
+            {
+                "type": "response.reasoning_text.delta",
+                "item_id": item_id,
+                "output_index": output_index,
+                "content_index": 0,
+                "delta": delta,
+            }
+            for delta in raw_content
+        ),
+        {
+            "type": "response.output_item.done",
+            "output_index": output_index,
+            "item": {
+                "type": "reasoning",
+                "id": item_id,
+                "summary": [{"type": "summary_text", "text": text}],
+                "encrypted_content": "gAAAA-opaque",
+            },
+        },
+    ]
 
 
 def usage(input_tokens: int = 100, output_tokens: int = 10) -> dict[str, Any]:

@@ -1,0 +1,74 @@
+"""`ScriptedModel`: a strict `ModelClient` double for unit tests of the turn engine.
+
+Each call to `stream` consumes one scripted step (a list of events, optionally ending in a
+`ModelError`) and records the request. A call beyond the script raises `UnexpectedModelCall`;
+`assert_consumed()` raises `UnconsumedModelSteps` if steps are left (style.md §5.11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pycodex.model.events import ModelError, ResponseEvent
+from pycodex.model.request import ModelRequest
+
+
+class UnexpectedModelCall(AssertionError):
+    """`stream` was called with no scripted step left."""
+
+
+class UnconsumedModelSteps(AssertionError):
+    """The test ended with scripted steps nobody asked for."""
+
+
+@dataclass
+class Step:
+    """One sampling request's answer: `events` in order, then `error` if set.
+
+    `check` may assert on the request (it runs when the call is made); `hang` stalls after the
+    events instead of ending, as a model that stops talking (for interrupt tests)."""
+
+    events: Sequence[ResponseEvent] = ()
+    error: ModelError | None = None
+    check: Callable[[ModelRequest], None] | None = None
+    hang: bool = False
+
+
+@dataclass
+class ScriptedModel:
+    steps: list[Step] = field(default_factory=list)
+    calls: list[ModelRequest] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, *steps: Step | Iterable[ResponseEvent]) -> ScriptedModel:
+        """Steps given as `Step`s or plain event lists."""
+        return cls([s if isinstance(s, Step) else Step(list(s)) for s in steps])
+
+    def add(self, step: Step | Iterable[ResponseEvent]) -> None:
+        self.steps.append(step if isinstance(step, Step) else Step(list(step)))
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[ResponseEvent]:
+        self.calls.append(request)
+        if not self.steps:
+            raise UnexpectedModelCall(
+                f"unexpected model call #{len(self.calls)} (model {request.model!r})"
+            )
+        step = self.steps.pop(0)
+        if step.check is not None:
+            step.check(request)
+        return self._play(step)
+
+    @staticmethod
+    async def _play(step: Step) -> AsyncIterator[ResponseEvent]:
+        for event in step.events:
+            yield event
+        if step.error is not None:
+            raise step.error
+        if step.hang:
+            await asyncio.Event().wait()
+
+    def assert_consumed(self) -> None:
+        if self.steps:
+            raise UnconsumedModelSteps(f"{len(self.steps)} scripted model step(s) not consumed")
