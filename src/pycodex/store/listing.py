@@ -1,0 +1,453 @@
+"""`thread/list` over the rollout tree, cursors, archive/unarchive, lookup by id, thread names.
+
+Built to stay fast with tens of thousands of rollouts: date directories are walked newest first
+and the walk stops once the page (plus one look-ahead row) is full; each candidate costs one
+`stat` and a read of its head (session_meta and the first user message), never a full parse.
+Blocking functions; `ThreadStore` runs them in worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pycodex.store.records import (
+    ARCHIVED_DIR,
+    FILE_TS_FORMAT,
+    SESSION_INDEX,
+    SESSIONS_DIR,
+    file_ts_seconds,
+    iso_nanos,
+    now_utc,
+    parse_file_name,
+    seconds_to_file_ts,
+)
+from pycodex.store.replay import parse_line
+from pycodex.store.rollout import move_file
+
+JsonObject = dict[str, Any]
+SortKey = Literal["created_at", "updated_at"]
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+# The head of a rollout: session_meta, the initial context, the first user message. 0.94 puts the
+# first `user_message` on line 6; allow for a long AGENTS.md or many context records.
+HEAD_MAX_LINES = 64
+HEAD_MAX_BYTES = 4 << 20
+INTERACTIVE_KINDS = frozenset({"cli", "vscode"})
+_DIGITS = re.compile(r"^\d+$")
+_CURSOR_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}$")
+
+
+class StoreError(Exception):
+    """A store failure whose text is what the reference answers (the API maps it to -32600)."""
+
+
+class InvalidCursor(StoreError):
+    def __init__(self, cursor: str) -> None:
+        super().__init__(f"invalid cursor: {cursor}")
+
+
+class RolloutNotFound(StoreError):
+    def __init__(self, thread_id: str, *, archived: bool = False) -> None:
+        where = "archived rollout" if archived else "rollout"
+        super().__init__(f"no {where} found for thread id {thread_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in newest-first order: `"<YYYY-MM-DDTHH-MM-SS>|<uuid>"`."""
+
+    ts: str
+    thread_id: str
+
+    def encode(self) -> str:
+        return f"{self.ts}|{self.thread_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        ts, sep, ident = text.partition("|")
+        if not sep or not _CURSOR_TS.match(ts):
+            raise InvalidCursor(text)
+        try:
+            file_ts_seconds(ts)
+            parsed = uuid.UUID(ident)
+        except ValueError:
+            raise InvalidCursor(text) from None
+        return cls(ts, str(parsed))
+
+    def key(self) -> tuple[str, str]:
+        return (self.ts, self.thread_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """The `Thread` fields a listing or read needs (`turns` is added by the caller)."""
+
+    id: str
+    path: Path
+    preview: str
+    model_provider: str
+    created_at: int
+    updated_at: int
+    cwd: str
+    cli_version: str
+    source: Any
+    git_info: JsonObject | None
+
+    def to_wire(self) -> JsonObject:
+        return {
+            "id": self.id,
+            "preview": self.preview,
+            "modelProvider": self.model_provider,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "path": str(self.path),
+            "cwd": self.cwd,
+            "cliVersion": self.cli_version,
+            "source": self.source,
+            "gitInfo": self.git_info,
+            "turns": [],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    data: list[ThreadSummary]
+    next_cursor: str | None
+
+
+# -- source kinds ----------------------------------------------------------------------------
+
+_SOURCE_WIRE = {"mcp": "appServer"}
+_SUBAGENT_KINDS = {"review": "subAgentReview", "compact": "subAgentCompact"}
+
+
+def wire_source(source: Any) -> Any:
+    """session_meta `source` (snake_case) → v2 `SessionSource`."""
+    if isinstance(source, str):
+        return _SOURCE_WIRE.get(source, source)
+    if isinstance(source, dict) and "subagent" in source:
+        return {"subAgent": source["subagent"]}
+    return "unknown"
+
+
+def source_kind(source: Any) -> str:
+    """session_meta `source` → `ThreadSourceKind` for the `sourceKinds` filter."""
+    if isinstance(source, str):
+        return _SOURCE_WIRE.get(source, source)
+    if isinstance(source, dict) and "subagent" in source:
+        sub = source["subagent"]
+        if isinstance(sub, str):
+            return _SUBAGENT_KINDS.get(sub, "subAgentOther")
+        if isinstance(sub, dict) and "thread_spawn" in sub:
+            return "subAgentThreadSpawn"
+        return "subAgentOther"
+    return "unknown"
+
+
+def wire_git_info(git: Any) -> JsonObject | None:
+    if not isinstance(git, dict):
+        return None
+    return {
+        "sha": git.get("commit_hash"),
+        "branch": git.get("branch"),
+        "originUrl": git.get("repository_url"),
+    }
+
+
+# -- heads -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    meta: JsonObject | None
+    preview: str | None
+
+
+def read_head(path: Path) -> Head:
+    """session_meta and the first user message text, from the first lines only."""
+    meta: JsonObject | None = None
+    preview: str | None = None
+    consumed = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+            consumed += len(raw)
+            if number >= HEAD_MAX_LINES or consumed > HEAD_MAX_BYTES:
+                break
+            # Skip the bulky context items without parsing them (0.94 writes `type` second).
+            if b'"type":"response_item"' in raw[:64] or b'"type":"turn_context"' in raw[:64]:
+                continue
+            record = parse_line(raw)
+            if record is None:
+                continue
+            kind, payload = record["type"], record["payload"]
+            if kind == "session_meta" and meta is None:
+                meta = payload
+            elif kind == "event_msg" and payload.get("type") == "user_message":
+                message = payload.get("message")
+                preview = message if isinstance(message, str) else ""
+                break
+    return Head(meta, preview)
+
+
+def summarize(
+    path: Path, head: Head, *, default_provider: str = "openai", mtime: float | None = None
+) -> ThreadSummary | None:
+    """A ThreadSummary from a file's name, head and mtime; None without a session_meta."""
+    parsed = parse_file_name(path.name)
+    meta = head.meta
+    if parsed is None or meta is None:
+        return None
+    ts, name_id = parsed
+    if mtime is None:
+        mtime = path.stat().st_mtime
+    provider = meta.get("model_provider")
+    return ThreadSummary(
+        id=str(meta.get("id") or name_id),
+        path=path,
+        preview=head.preview or "",
+        model_provider=provider if isinstance(provider, str) else default_provider,
+        created_at=file_ts_seconds(ts),
+        updated_at=int(mtime),
+        cwd=str(meta.get("cwd", "")),
+        cli_version=str(meta.get("cli_version", "")),
+        source=wire_source(meta.get("source")),
+        git_info=wire_git_info(meta.get("git")),
+    )
+
+
+def read_summary(path: Path, *, default_provider: str = "openai") -> ThreadSummary | None:
+    """Summary of one rollout (thread/read, thread/start answers), user message or not."""
+    return summarize(path, read_head(path), default_provider=default_provider)
+
+
+# -- walking ---------------------------------------------------------------------------------
+
+
+def _sorted_dirs(directory: Path) -> list[str]:
+    try:
+        names = [e.name for e in os.scandir(directory) if e.is_dir() and _DIGITS.match(e.name)]
+    except FileNotFoundError:
+        return []
+    return sorted(names, reverse=True)
+
+
+def _day_files(directory: Path) -> list[tuple[tuple[str, str], Path]]:
+    """Rollouts in one directory as `((ts, id), path)`, newest first."""
+    out = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        parsed = parse_file_name(entry.name)
+        if parsed is not None and entry.is_file():
+            out.append((parsed, Path(entry.path)))
+    out.sort(key=lambda pair: pair[0], reverse=True)
+    return out
+
+
+def iter_created(root: Path, archived: bool, before: tuple[str, str] | None) -> Iterator[Path]:
+    """Rollouts newest first by file-name timestamp, strictly before `before` when given."""
+    if archived:
+        for key, path in _day_files(root):
+            if before is None or key < before:
+                yield path
+        return
+    bound_day = before[0][:10] if before is not None else None
+    for year in _sorted_dirs(root):
+        if bound_day is not None and year > bound_day[:4]:
+            continue
+        for month in _sorted_dirs(root / year):
+            if bound_day is not None and f"{year}-{month}" > bound_day[:7]:
+                continue
+            for day in _sorted_dirs(root / year / month):
+                if bound_day is not None and f"{year}-{month}-{day}" > bound_day:
+                    continue
+                for key, path in _day_files(root / year / month / day):
+                    if before is None or key < before:
+                        yield path
+
+
+def _all_files(root: Path, archived: bool) -> Iterator[Path]:
+    if archived:
+        for _, path in _day_files(root):
+            yield path
+        return
+    for year in _sorted_dirs(root):
+        for month in _sorted_dirs(root / year):
+            for day in _sorted_dirs(root / year / month):
+                for _, path in _day_files(root / year / month / day):
+                    yield path
+
+
+def iter_updated(
+    root: Path, archived: bool, before: tuple[str, str] | None
+) -> Iterator[tuple[Path, float]]:
+    """Rollouts newest first by mtime (needs one stat per file; no heads are read)."""
+    keyed = []
+    for path in _all_files(root, archived):
+        parsed = parse_file_name(path.name)
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if parsed is not None:
+            keyed.append(((seconds_to_file_ts(mtime), parsed[1]), mtime, path))
+    keyed.sort(key=lambda row: row[0], reverse=True)
+    for key, mtime, path in keyed:
+        if before is None or key < before:
+            yield path, mtime
+
+
+def list_threads(
+    codex_home: Path,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    sort_key: SortKey = "created_at",
+    model_providers: Sequence[str] | None = None,
+    source_kinds: Sequence[str] | None = None,
+    archived: bool = False,
+    default_provider: str = "openai",
+) -> ThreadPage:
+    """One page of `thread/list`, newest first.
+
+    `model_providers`: None or empty = every provider (the API layer turns an omitted param into
+    `[configured provider]`, as 0.94 does). `source_kinds`: None or empty = `cli` and `vscode`.
+    Threads with no user message yet are left out. `limit` is clamped to 1..100 (0 gives 1 row).
+    """
+    page_size = DEFAULT_LIMIT if limit is None else max(1, min(MAX_LIMIT, limit))
+    before = Cursor.parse(cursor).key() if cursor is not None else None
+    providers = set(model_providers) if model_providers else None
+    kinds = set(source_kinds) if source_kinds else INTERACTIVE_KINDS
+    root = codex_home / (ARCHIVED_DIR if archived else SESSIONS_DIR)
+
+    candidates: Iterator[tuple[Path, float | None]]
+    if sort_key == "updated_at":
+        candidates = iter_updated(root, archived, before)
+    else:
+        candidates = ((path, None) for path in iter_created(root, archived, before))
+
+    rows: list[ThreadSummary] = []
+    more = False
+    for path, mtime in candidates:
+        try:
+            head = read_head(path)
+            if head.preview is None or head.meta is None:
+                continue
+            summary = summarize(path, head, default_provider=default_provider, mtime=mtime)
+        except OSError:
+            continue  # moved or deleted while we walked
+        if summary is None:
+            continue
+        if providers is not None and summary.model_provider not in providers:
+            continue
+        if source_kind(head.meta.get("source")) not in kinds:
+            continue
+        if len(rows) == page_size:
+            more = True
+            break
+        rows.append(summary)
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        ts = (
+            seconds_to_file_ts(last.updated_at)
+            if sort_key == "updated_at"
+            else time.strftime(FILE_TS_FORMAT, time.gmtime(last.created_at))
+        )
+        next_cursor = Cursor(ts, last.id).encode()
+    return ThreadPage(rows, next_cursor)
+
+
+# -- lookup, archive -------------------------------------------------------------------------
+
+
+def find_rollout(codex_home: Path, thread_id: str, *, archived: bool = False) -> Path | None:
+    """The rollout of `thread_id` under sessions/ (or archived_sessions/), by file name."""
+    wanted = thread_id.lower()
+    root = codex_home / (ARCHIVED_DIR if archived else SESSIONS_DIR)
+    for path in _all_files(root, archived):
+        parsed = parse_file_name(path.name)
+        if parsed is not None and parsed[1] == wanted:
+            return path
+    return None
+
+
+def archive(codex_home: Path, thread_id: str) -> Path:
+    """Move the rollout to `archived_sessions/<same name>` (flat); returns the new path."""
+    source = find_rollout(codex_home, thread_id)
+    if source is None:
+        raise RolloutNotFound(thread_id)
+    target = codex_home / ARCHIVED_DIR / source.name
+    move_file(source, target)
+    return target
+
+
+def unarchive(
+    codex_home: Path, thread_id: str, *, default_provider: str = "openai"
+) -> ThreadSummary:
+    """Move an archived rollout back under sessions/Y/M/D (from its name) and bump its mtime."""
+    source = find_rollout(codex_home, thread_id, archived=True)
+    if source is None:
+        raise RolloutNotFound(thread_id, archived=True)
+    parsed = parse_file_name(source.name)
+    assert parsed is not None
+    ts = parsed[0]
+    target = codex_home / SESSIONS_DIR / ts[0:4] / ts[5:7] / ts[8:10] / source.name
+    move_file(source, target)
+    os.utime(target)
+    summary = read_summary(target, default_provider=default_provider)
+    if summary is None:
+        raise StoreError(f"failed to read rollout `{target}`")
+    return summary
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def set_thread_name(codex_home: Path, thread_id: str, name: str) -> None:
+    """Append `{"id","thread_name","updated_at"}` to session_index.jsonl (last line wins)."""
+    line = {"id": thread_id, "thread_name": name, "updated_at": iso_nanos(now_utc())}
+    data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    path = codex_home / SESSION_INDEX
+    codex_home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        if os.fstat(fd).st_size > 0:
+            with path.open("rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    data = b"\n" + data
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def thread_names(codex_home: Path) -> dict[str, str]:
+    """Every thread's current name; invalid lines are skipped."""
+    names: dict[str, str] = {}
+    try:
+        handle = (codex_home / SESSION_INDEX).open("rb")
+    except FileNotFoundError:
+        return names
+    with handle:
+        for raw in handle:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                ident, name = entry.get("id"), entry.get("thread_name")
+                if isinstance(ident, str) and isinstance(name, str):
+                    names[ident] = name
+    return names

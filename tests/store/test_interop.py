@@ -1,0 +1,296 @@
+"""Interop with the real 0.94 binary: its rollouts through our store, ours through it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pycodex.store import RolloutWriter, records, uuid7
+from pycodex.store.listing import list_threads, read_summary
+from pycodex.store.replay import read_records, replay_file
+from tests.kit.fake_responses import FakeResponses
+from tests.kit.home import RunHome, make_home
+from tests.store._reference import Reference, rollout_of
+
+pytestmark = pytest.mark.differential
+
+
+def _input_of(fake: FakeResponses) -> list[Any]:
+    body = fake.requests[-1].json()
+    items: list[Any] = body["input"]
+    return items
+
+
+def _strip_ids(items: list[Any]) -> list[Any]:
+    return [{k: v for k, v in item.items() if k != "id"} for item in items]
+
+
+def test_reference_rollouts_are_listed_read_and_resumed(tmp_path: Path) -> None:
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        with Reference(home) as ref:
+            ids = []
+            for n in range(3):
+                started = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]
+                ids.append(started["id"])
+                assert ref.turn(started["id"], f"first of {n}")["status"] == "completed"
+            main = ids[0]
+            ref.turn(main, "second")
+            ref.call("thread/rollback", {"threadId": main, "numTurns": 1})
+            ref.turn(main, "third")
+            listed = ref.call("thread/list", {})
+            pages = [ref.call("thread/list", {"limit": 2})]
+            while pages[-1]["nextCursor"] is not None:
+                after = pages[-1]["nextCursor"]
+                pages.append(ref.call("thread/list", {"limit": 2, "cursor": after}))
+            read = ref.call("thread/read", {"threadId": main, "includeTurns": True})["thread"]
+
+        ours = list_threads(home.codex_home)
+        assert [s.to_wire() for s in ours.data] == listed["data"]
+        assert ours.next_cursor is None
+        cursor: str | None = None
+        for page in pages:
+            mine = list_threads(home.codex_home, limit=2, cursor=cursor)
+            assert [s.to_wire() for s in mine.data] == page["data"]
+            assert mine.next_cursor == page["nextCursor"]
+            cursor = mine.next_cursor
+        assert len(pages) == 2 and pages[0]["nextCursor"] is not None
+
+        path = rollout_of(home, main)
+        replayed = replay_file(path)
+        summary = read_summary(path)
+        assert summary is not None
+        assert {**summary.to_wire(), "turns": replayed.turns} == read
+        # Item ids run across the whole thread, after the rollback (S2).
+        item_ids = [item["id"] for turn in read["turns"] for item in turn["items"]]
+        assert item_ids == ["item-1", "item-2", "item-3", "item-4"]
+        assert [t["id"] for t in read["turns"]] == ["turn-1", "turn-2"]
+        assert [t["items"][0]["content"][0]["text"] for t in replayed.turns] == [
+            "first of 0",
+            "third",
+        ]
+
+        # Resume in a new process: the model input starts with exactly the history we rebuilt.
+        with Reference(home, "stderr-2.log") as ref:
+            ref.call("thread/resume", {"threadId": main})
+            assert ref.turn(main, "fourth")["status"] == "completed"
+        sent = _input_of(fake)
+        history = replayed.history
+        assert _strip_ids(sent[: len(history)]) == _strip_ids(history)
+        assert "second" not in str(history)
+
+
+def _write_our_rollout(home: RunHome, thread_id: str, created: datetime, turns: list[str]) -> Path:
+    """A rollout in the reference's shapes, written by our writer (blocking API)."""
+    from pycodex.store.rollout import RolloutFile
+
+    cwd = str(home.cwd)
+    meta = records.session_meta(
+        thread_id=thread_id,
+        created=created,
+        cwd=cwd,
+        originator="store-tests",
+        model_provider="mock",
+        base_instructions="You are a test model.",
+    )
+    context = [
+        records.message(
+            "developer", "<permissions instructions>\nread-only\n</permissions instructions>"
+        ),
+        records.message(
+            "user",
+            f"<environment_context>\n  <cwd>{cwd}</cwd>\n  <shell>bash</shell>\n"
+            "</environment_context>",
+        ),
+    ]
+    lines = [meta, *context]
+    usage = records.token_usage(100, output_tokens=10)
+    for text in turns:
+        lines += [
+            records.message("user", text),
+            records.user_message(text),
+            records.turn_context(_turn_context(cwd)),
+            records.token_count(None),
+            records.agent_message(f"answer to {text}"),
+            records.message("assistant", f"answer to {text}"),
+            records.token_count(usage, usage, model_context_window=258400),
+        ]
+    path = records.rollout_path(home.codex_home, created, thread_id)
+    file = RolloutFile(path, create=True)
+    file.write_lines(records.encode_line(item, created) for item in lines)
+    file.close()
+    return path
+
+
+def _turn_context(cwd: str) -> dict[str, Any]:
+    return {
+        "cwd": cwd,
+        "approval_policy": "on-request",
+        "sandbox_policy": {"type": "read-only"},
+        "model": "gpt-5.2-codex",
+        "personality": "friendly",
+        "collaboration_mode": {
+            "mode": "custom",
+            "settings": {
+                "model": "gpt-5.2-codex",
+                "reasoning_effort": None,
+                "developer_instructions": None,
+            },
+        },
+        "summary": "auto",
+        "truncation_policy": {"mode": "tokens", "limit": 10000},
+    }
+
+
+async def test_reference_accepts_our_rollouts(tmp_path: Path) -> None:
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        created = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+        older = str(uuid7())
+        _write_our_rollout(home, older, created - timedelta(days=40), ["old question"])
+        main = str(uuid7())
+        path = _write_our_rollout(home, main, created, ["question one", "question two"])
+        # The async writer appends a rollback and a third turn to the same file.
+        writer = await RolloutWriter.open(path)
+        await writer.append(records.thread_rolled_back(1))
+        await writer.append(
+            records.message("user", "question three"),
+            records.user_message("question three"),
+            records.agent_message("answer three"),
+            records.message("assistant", "answer three"),
+        )
+        await writer.close()
+
+        ours = list_threads(home.codex_home)
+        replayed = replay_file(path)
+        with Reference(home) as ref:
+            listed = ref.call("thread/list", {})
+            read = ref.call("thread/read", {"threadId": main, "includeTurns": True})["thread"]
+            resumed = ref.call("thread/resume", {"threadId": main})["thread"]
+            assert ref.turn(main, "question four")["status"] == "completed"
+        assert listed["data"] == [s.to_wire() for s in ours.data]
+        assert [row["id"] for row in listed["data"]] == [main, older]
+        assert read["turns"] == replayed.turns
+        assert resumed["turns"] == replayed.turns
+        assert [t["status"] for t in read["turns"]] == ["completed", "completed"]
+        sent = _input_of(fake)
+        assert _strip_ids(sent[: len(replayed.history)]) == _strip_ids(replayed.history)
+        assert "question two" not in str(sent)
+        # The reference appended to our file; we still read it whole, the new turn included.
+        again = replay_file(path)
+        assert len(again.turns) == 3
+        assert again.turns[-1]["items"][0]["content"][0]["text"] == "question four"
+
+
+def test_torn_last_line_is_healed_for_both(tmp_path: Path) -> None:
+    """kill -9 mid-line: both readers skip the torn bytes; our next append starts a fresh line,
+    so nothing is glued onto it (unlike 0.94, S17) and the reference reads every turn."""
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        with Reference(home) as ref:
+            thread_id = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]["id"]
+            ref.turn(thread_id, "before the crash")
+        path = rollout_of(home, thread_id)
+        lines = path.read_bytes().splitlines(keepends=True)
+        torn = b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2]
+        path.write_bytes(torn)
+        count_before = len(read_records(path))
+
+        assert [s.id for s in list_threads(home.codex_home).data] == [thread_id]
+        assert [t["status"] for t in replay_file(path).turns] == ["completed"]
+
+        from pycodex.store.rollout import RolloutFile
+
+        file = RolloutFile(path)
+        file.write_lines(
+            records.encode_line(item)
+            for item in (
+                records.message("user", "after the crash"),
+                records.user_message("after the crash"),
+                records.agent_message("still here"),
+                records.message("assistant", "still here"),
+            )
+        )
+        file.close()
+        assert len(read_records(path)) == count_before + 4
+        with Reference(home, "stderr-2.log") as ref:
+            read = ref.call("thread/read", {"threadId": thread_id, "includeTurns": True})
+        turns = read["thread"]["turns"]
+        assert [t["items"][-1].get("text") for t in turns] == ["ok", "still here"]
+        assert turns == replay_file(path).turns
+        assert os.path.getsize(path) > len(torn)
+        assert uuid.UUID(thread_id).version == 7
+
+
+def _cut_turn(home: RunHome, path: Path, text: str) -> None:
+    from pycodex.store.rollout import RolloutFile
+
+    file = RolloutFile(path)
+    file.write_lines(
+        records.encode_line(item)
+        for item in (
+            records.message("user", text),
+            records.user_message(text),
+            records.turn_context(_turn_context(str(home.cwd))),
+            records.token_count(None),
+        )
+    )
+    file.close()
+
+
+async def test_crashed_turn_and_fork_interop(tmp_path: Path) -> None:
+    """A turn cut by a crash: interrupted for us (decisions.md), completed for 0.94, and both
+    resume it. A fork written by us is read and resumed by the reference with the source's turns."""
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        created = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+        source_id = str(uuid7())
+        source = _write_our_rollout(home, source_id, created, ["kept question"])
+        _cut_turn(home, source, "crashed question")
+        ours = replay_file(source)
+        assert [t["status"] for t in ours.turns] == ["completed", "interrupted"]
+
+        fork_id = str(uuid7())
+        writer = await RolloutWriter.fork(
+            home.codex_home,
+            source,
+            thread_id=fork_id,
+            forked_from_id=source_id,
+            created=datetime.now(UTC),
+            cwd=home.cwd,
+            originator="store-tests",
+            model_provider="mock",
+            base_instructions="You are a test model.",
+        )
+        await writer.append(
+            records.message("user", "<environment_context>fresh</environment_context>")
+        )
+        await writer.close()
+        fork_records = read_records(writer.path)
+        assert fork_records[0]["payload"]["forked_from_id"] == source_id
+        assert fork_records[1]["payload"]["id"] == source_id
+        fork_replay = replay_file(writer.path)
+        assert fork_replay.turns == ours.turns
+        assert fork_replay.meta is not None and fork_replay.meta["id"] == fork_id
+
+        with Reference(home) as ref:
+            read = ref.call("thread/read", {"threadId": source_id, "includeTurns": True})
+            fork_read = ref.call("thread/read", {"threadId": fork_id, "includeTurns": True})
+            listed = ref.call("thread/list", {})
+            ref.call("thread/resume", {"threadId": fork_id})
+            assert ref.turn(fork_id, "after the fork")["status"] == "completed"
+        # 0.94 calls the crashed turn completed; everything else matches.
+        theirs = read["thread"]["turns"]
+        assert [t["status"] for t in theirs] == ["completed", "completed"]
+        assert [{**t, "status": "?"} for t in theirs] == [{**t, "status": "?"} for t in ours.turns]
+        assert [{**t, "status": "?"} for t in fork_read["thread"]["turns"]] == [
+            {**t, "status": "?"} for t in ours.turns
+        ]
+        assert [row["id"] for row in listed["data"]] == [fork_id, source_id]
+        sent = str(_input_of(fake))
+        assert "kept question" in sent and "crashed question" in sent
