@@ -172,3 +172,20 @@ def test_a_repeated_envelope_key_drops_the_message(line: bytes) -> None:
 def test_repeated_keys_elsewhere_are_fine() -> None:
     line = b'{"id":1,"method":"m","params":{"items":[{"id":"a"},{"id":"b"}],"x":1,"x":2}}'
     assert decode(line) == Request(1, "m", {"items": [{"id": "a"}, {"id": "b"}], "x": 2}, True)
+
+
+@pytest.mark.parametrize(("depth", "ok"), [(126, True), (127, False), (400, False)])
+def test_nesting_limit_is_the_references(depth: int, ok: bool) -> None:
+    # Observed: the envelope plus 126 nested arrays is accepted, one more is dropped.
+    line = b'{"id":1,"method":"m","x":' + b"[" * depth + b"]" * depth + b"}"
+    if ok:
+        assert isinstance(decode(line), Request)
+    else:
+        with pytest.raises(Undecodable):
+            decode(line)
+
+
+def test_lone_surrogate_escape_drops_the_line() -> None:
+    with pytest.raises(Undecodable):
+        decode(b'{"id":1,"method":"m","params":{"k":"\\ud800"}}')
+    assert isinstance(decode(b'{"id":1,"method":"m","params":{"k":"\\ud83d\\ude00"}}'), Request)

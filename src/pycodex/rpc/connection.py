@@ -48,8 +48,8 @@ def after_response(callback: Callable[[], None]) -> None:
 
 
 # On end of input, requests still running get this long to finish before they are cancelled
-# (and answered with an error), so that shutdown stays well under a second.
-DEFAULT_SHUTDOWN_GRACE = 0.5
+# (and answered with an error), so that shutdown stays under a second.
+DEFAULT_SHUTDOWN_GRACE = 0.8
 
 
 class Connection:

@@ -163,7 +163,39 @@ def decode(line: bytes) -> Message:
         raise Undecodable(str(exc)) from None
     if pairs is not None and pairs.duplicate and isinstance(obj, dict):
         raise Undecodable("duplicate field in message")
+    if line.count(b"[") + line.count(b"{") > _MAX_DEPTH and _deeper_than(obj, _MAX_DEPTH):
+        raise Undecodable("recursion limit exceeded")
+    if b"\\u" in line and _has_lone_surrogate(obj):
+        # Python's json accepts "\ud800" alone; the reference's parser refuses the line.
+        raise Undecodable("lone surrogate in a string escape")
     return classify(obj)
+
+
+# The reference's JSON parser refuses more than 127 nested arrays/objects in one message.
+_MAX_DEPTH = 127
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` deep (iterative: no recursion limit)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
 
 
 _ENVELOPE_KEY_BYTES = tuple(f'"{key}"'.encode() for key in sorted(_ENVELOPE_KEYS))
