@@ -125,4 +125,7 @@ def is_valid_header_value(value: str) -> bool:
 
 def app_server_user_agent(client_name: str, client_version: str) -> str:
     """What `initialize` answers: the user agent plus the client's own name and version."""
-    return f"{codex_user_agent(client_name)} ({client_name}; {client_version})"
+    # The reference trims the inside of the parentheses as a whole (observed: a name " a"
+    # gives "(a; v)" there while the leading originator keeps its space).
+    suffix = f"{client_name}; {client_version}".strip()
+    return f"{codex_user_agent(client_name)} ({suffix})"
