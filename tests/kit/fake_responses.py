@@ -75,6 +75,7 @@ class StatusReply:
         handler.send_response(self.status)
         handler.send_header("content-type", self.content_type)
         handler.send_header("content-length", str(len(data)))
+        handler.send_header("connection", "close")  # the handler closes it after every POST
         for name, value in self.headers.items():
             handler.send_header(name, value)
         handler.end_headers()
