@@ -377,3 +377,20 @@ def test_fake_responses_drives_a_reference_turn(tmp_path: Path) -> None:
     assert done[0]["params"]["turn"]["status"] == "completed"
     assert [(r.method, r.path) for r in requests] == [("POST", "/v1/responses")]
     assert requests[0].headers["authorization"] == "Bearer sk-kit"
+
+
+def test_capture_and_substitute_names() -> None:
+    from tests.kit.scenario import _capture, _substitute
+
+    transcript = [
+        ("send", {"id": 1, "method": "thread/start", "params": {}}),
+        ("recv", {"id": 1, "result": {"thread": {"id": "T-1"}}}),
+    ]
+    value = _capture(transcript, {"name": "T", "reply": 1, "path": "result.thread.id"})
+    assert value == "T-1"
+    step = {"send": {"id": 2, "params": {"threadId": "$T", "note": "id ${T}!", "n": ["$T"]}}}
+    assert _substitute(step, {"T": value}) == {
+        "send": {"id": 2, "params": {"threadId": "T-1", "note": "id T-1!", "n": ["T-1"]}}
+    }
+    with pytest.raises(AssertionError):
+        _capture(transcript, {"name": "X", "reply": 9, "path": "result"})

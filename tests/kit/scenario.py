@@ -40,6 +40,11 @@ _STEP_KEYS: dict[str, frozenset[str]] = {
     "comment": frozenset({"comment"}),
     # Extra config.toml text for this scenario: `prelude` (top-level keys) and `tables`.
     "home": frozenset({"home"}),
+    # {"capture": {"name": "T", "reply": <request id>, "path": "result.thread.id"}}: later
+    # sends may use "$T" (a whole string) or "${T}" (inside a string) for the value.
+    "capture": frozenset({"capture"}),
+    # {"wait": {"method": "turn/completed", "timeout": 10}}: until that notification arrives.
+    "wait": frozenset({"wait"}),
     "improvement": frozenset(
         {"improvement", "scope", "extra_fields", "reference", "pycodex", "comment"}
     ),
@@ -158,7 +163,20 @@ def run_steps(
 ) -> Transcript:
     """Play `steps` into a running session and return what went each way, in order."""
     transcript: Transcript = []
+    names: dict[str, Any] = {}
     for step in steps:
+        if "capture" in step:
+            names[step["capture"]["name"]] = _capture(transcript, step["capture"])
+            continue
+        if "wait" in step:
+            spec = step["wait"]
+            transcript.extend(
+                ("recv", m)
+                for m in session.wait_for_method(spec["method"], float(spec.get("timeout", 10)))
+            )
+            continue
+        if names:
+            step = _substitute(step, names)
         if "quiet" in step:
             transcript.extend(("recv", m) for m in session.drain(quiet=float(step["quiet"])))
             continue
@@ -188,6 +206,31 @@ def run_steps(
                 transcript.append(("timeout", reply))
         transcript.extend(("recv", m) for m in session.drain(quiet=settle))
     return transcript
+
+
+def _capture(transcript: Transcript, spec: dict[str, Any]) -> Any:
+    """The value at `path` in the answer to request `reply`, from what was received so far."""
+    for kind, message in transcript:
+        if kind == "recv" and isinstance(message, dict) and message.get("id") == spec["reply"]:
+            value: Any = message
+            for part in spec["path"].split("."):
+                value = value[part]
+            return value
+    raise AssertionError(f"capture {spec}: no answer to request {spec['reply']!r} yet")
+
+
+def _substitute(value: Any, names: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        if value.startswith("$") and value[1:] in names:
+            return names[value[1:]]
+        for name, found in names.items():
+            value = value.replace("${" + name + "}", str(found))
+        return value
+    if isinstance(value, dict):
+        return {k: _substitute(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, names) for v in value]
+    return value
 
 
 def run_scenario(

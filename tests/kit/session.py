@@ -128,6 +128,23 @@ class Session:
                 self._cond.wait(remaining)
         raise TimeoutError(f"no response to id {request_id!r}{self.failure_context()}")
 
+    def wait_for_method(self, method: str, timeout: float = 10.0) -> list[Any]:
+        """Messages not yet taken, up to and including the first notification `method`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                self._check()
+                for index in range(self._cursor, len(self.messages)):
+                    message = self.messages[index]
+                    if isinstance(message, dict) and message.get("method") == method:
+                        taken = self.messages[self._cursor : index + 1]
+                        self._cursor = index + 1
+                        return taken
+                remaining = deadline - time.monotonic()
+                if self._eof or remaining <= 0:
+                    raise TimeoutError(f"no {method} notification{self.failure_context()}")
+                self._cond.wait(remaining)
+
     def drain(self, quiet: float = 0.3, limit: float = 30.0) -> list[Any]:
         """Messages not yet taken, once the server has been silent for `quiet` seconds."""
         deadline = time.monotonic() + limit
