@@ -1,0 +1,43 @@
+"""OpenAI's Python SDK (`openai-codex`) drives `pycodex app-server` as it drives codex: the
+handshake and the account methods, with the SDK's own response models validating our answers.
+(Threads and turns join when they land.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from openai_codex.client import CodexClient, CodexConfig
+
+from tests.kit.home import RunHome
+from tests.kit.servers import pycodex_argv
+
+
+@pytest.fixture
+def client(run_home: RunHome) -> Iterator[CodexClient]:
+    config = CodexConfig(
+        launch_args_override=tuple(pycodex_argv()),
+        env=run_home.env,
+        cwd=str(run_home.cwd),
+        client_name="sdk_e2e",
+    )
+    with CodexClient(config) as sdk:
+        yield sdk
+
+
+def test_sdk_handshake(client: CodexClient) -> None:
+    result = client.initialize()
+    assert result.userAgent is not None and result.userAgent.startswith("sdk_e2e/0.94.0 (")
+    assert result.serverInfo is not None and result.serverInfo.name == "pycodex"
+
+
+def test_sdk_api_key_account_flow(client: CodexClient) -> None:
+    client.initialize()
+    before = client.account_read({})
+    assert before.account is None and before.requires_openai_auth is True
+    login = client.account_login_start({"type": "apiKey", "apiKey": "sk-sdk"})
+    assert login.root.type == "apiKey"
+    after = client.account_read({})
+    assert after.account is not None and after.account.root.type == "apiKey"
+    client.account_logout()
+    assert client.account_read({}).account is None
