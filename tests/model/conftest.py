@@ -92,11 +92,12 @@ async def make_client() -> AsyncIterator[ClientFactory]:
         *,
         sleep: Sleeps | None = None,
         environ: dict[str, str] | None = None,
+        identity: tuple[str, str] = (ORIGINATOR, USER_AGENT),
     ) -> HttpModelClient:
         client = HttpModelClient(
             prov,
             manager,
-            identity=lambda: (ORIGINATOR, USER_AGENT),
+            identity=lambda: identity,
             environ=environ if environ is not None else {},
             sleep=sleep or Sleeps(),
         )
