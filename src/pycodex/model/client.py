@@ -27,7 +27,6 @@ from pycodex.model.errors import (
     CLOSED_EARLY,
     IDLE_TIMEOUT,
     Failure,
-    retry_after,
     retry_notice,
     status_failure,
     stream_failure,
@@ -150,10 +149,11 @@ class HttpModelClient:
                     if outcome.permanent:
                         raise Failure(ModelError(message, "unauthorized"), retryable=False)
                     raise Failure(ModelError(message), retryable=True)
-            raise status_failure(401, text, response.headers)
+            raise status_failure(401, text, response.headers, str(response.request.url))
         if not 200 <= response.status_code < 300:
             text = await _read_text(response)
-            raise status_failure(response.status_code, text, response.headers)
+            url = str(response.request.url)
+            raise status_failure(response.status_code, text, response.headers, url)
         try:
             yield RateLimits(parse_rate_limit_headers(response.headers))
             async for event in self._events(response):
@@ -179,11 +179,12 @@ class HttpModelClient:
                 continue
             if response.status_code < 500 or attempt >= self.request_max_retries:
                 return token, response
-            delay = retry_after(response.headers)
+            # 0.94 does not wait for a `retry-after` header here (observed: a 503 with
+            # `retry-after: 1` was retried after ~200 ms).
             await _read_text(response)
             attempt += 1
             log.debug("model request %s; retry %d", response.status_code, attempt)
-            await self._sleep(delay if delay is not None else backoff(attempt))
+            await self._sleep(backoff(attempt))
 
     async def _prepare(self, request: ModelRequest) -> tuple[str | None, str, dict[str, str]]:
         """Fresh credentials, URL and headers for each HTTP request (a retry after a refresh
@@ -211,7 +212,7 @@ class HttpModelClient:
     async def _events(self, response: httpx2.Response) -> AsyncIterator[ResponseEvent]:
         """SSE → events until `response.completed`; an early end, a broken connection or
         silence longer than the idle timeout is a stream failure."""
-        source = httpx2.EventSource(response, max_event_size=MAX_EVENT_SIZE).__aiter__()
+        source = _AnyContentType(response, max_event_size=MAX_EVENT_SIZE).__aiter__()
         while True:
             try:
                 async with asyncio.timeout(self.idle_timeout):
@@ -236,6 +237,14 @@ class HttpModelClient:
             yield event
             if isinstance(event, Completed):
                 return
+
+
+class _AnyContentType(httpx2.EventSource):
+    """The reference parses any 2xx body as SSE: a JSON 200 is just a stream that closed
+    before `response.completed`, not a content-type error."""
+
+    def _check_content_type(self) -> None:
+        return None
 
 
 async def _read_text(response: httpx2.Response) -> str:

@@ -21,7 +21,7 @@ from pycodex.model.events import ModelError
 HIGH_DEMAND = "We're currently experiencing high demand, which may cause temporary errors."
 CONTEXT_WINDOW = (
     "Codex ran out of room in the model's context window. Start a new thread or clear "
-    "earlier history from this thread."
+    "earlier history before retrying."
 )
 QUOTA_EXCEEDED = "Quota exceeded. Check your plan and billing details."
 USAGE_NOT_INCLUDED = (
@@ -73,13 +73,13 @@ def _request_id(headers: Mapping[str, str]) -> str:
     return f", request id: {rid}" if rid else ""
 
 
-def status_failure(status: int, body: str, headers: Mapping[str, str]) -> Failure:
+def status_failure(status: int, body: str, headers: Mapping[str, str], url: str) -> Failure:
     """A non-2xx answer once request-level retries are spent (or not applicable)."""
     error = _json_error(body)
     if status == 400:
         return Failure(ModelError(body), retryable=False)
-    if status == 500:
-        return Failure(ModelError(HIGH_DEMAND, "internalServerError"), True, status)
+    if status == 500:  # observed: its retry notice says `httpStatusCode: null`
+        return Failure(ModelError(HIGH_DEMAND, "internalServerError"), retryable=True)
     if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
         return Failure(ModelError(SERVER_OVERLOADED, "serverOverloaded"), retryable=False)
     if status == 429:
@@ -88,9 +88,11 @@ def status_failure(status: int, body: str, headers: Mapping[str, str]) -> Failur
         info = {"responseTooManyFailedAttempts": {"httpStatusCode": status}}
         message = f"exceeded retry limit, last status: {status_text(status)}"
         return Failure(ModelError(message + _request_id(headers), info), retryable=False)
-    # 0.94 leaves a 401's body out of the message ("unexpected status 401 Unauthorized: ").
-    shown = "" if status == 401 else body
-    message = f"unexpected status {status_text(status)}: {shown}{_request_id(headers)}"
+    if status == 401:  # observed: neither the body nor the URL ("… 401 Unauthorized: ")
+        message = f"unexpected status {status_text(status)}: "
+    else:
+        message = f"unexpected status {status_text(status)}: {body}, url: {url}"
+        message += _request_id(headers)
     return Failure(ModelError(message), retryable=True, http_status=status)
 
 
@@ -119,18 +121,6 @@ def response_failed(response: Mapping[str, Any]) -> Failure:
     if not error:
         return stream_failure("response.failed event received")
     return stream_failure(str(error.get("message") or ""), _retry_delay(error))
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """A `retry-after` header in seconds (the HTTP-date form is ignored)."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if value >= 0 else None
 
 
 def retry_notice(failure: Failure, attempt: int, max_retries: int) -> ModelError:
