@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from pycodex.store import RolloutWriter, records, uuid7
+from pycodex.store.archive import archive, unarchive
 from pycodex.store.listing import list_threads, read_summary
+from pycodex.store.names import thread_names
 from pycodex.store.replay import read_records, replay_file
 from tests.kit.fake_responses import FakeResponses
 from tests.kit.home import RunHome, make_home
@@ -294,3 +296,40 @@ async def test_crashed_turn_and_fork_interop(tmp_path: Path) -> None:
         assert [row["id"] for row in listed["data"]] == [fork_id, source_id]
         sent = str(_input_of(fake))
         assert "kept question" in sent and "crashed question" in sent
+
+
+def test_archive_names_and_reference_forks(tmp_path: Path) -> None:
+    """Archive/unarchive by either program is seen by the other; 0.94's names and forks read."""
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        with Reference(home) as ref:
+            first = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]["id"]
+            ref.turn(first, "to be archived")
+            second = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]["id"]
+            ref.turn(second, "to be forked")
+            ref.call("thread/name/set", {"threadId": second, "name": "Named by 0.94"})
+            forked = ref.call("thread/fork", {"threadId": second})["thread"]
+            ref.turn(forked["id"], "on the fork")
+            ref.call("thread/archive", {"threadId": first})
+            archived_theirs = ref.call("thread/list", {"archived": True})["data"]
+            fork_read = ref.call("thread/read", {"threadId": forked["id"], "includeTurns": True})
+        assert thread_names(home.codex_home) == {second: "Named by 0.94"}
+        ours = list_threads(home.codex_home, archived=True)
+        assert [s.to_wire() for s in ours.data] == archived_theirs
+        fork_path = rollout_of(home, forked["id"])
+        fork_replay = replay_file(fork_path)
+        assert fork_replay.turns == fork_read["thread"]["turns"]
+        assert fork_replay.meta is not None
+        assert fork_replay.meta["forked_from_id"] == second
+        assert list(fork_replay.meta)[:2] == ["id", "forked_from_id"]
+
+        # Our unarchive and archive, then 0.94 lists what we moved.
+        summary = unarchive(home.codex_home, first)
+        archive(home.codex_home, second)
+        with Reference(home, "stderr-2.log") as ref:
+            active = ref.call("thread/list", {})["data"]
+            archived = ref.call("thread/list", {"archived": True})["data"]
+        assert [row["id"] for row in active] == [forked["id"], first]
+        assert active[1] == summary.to_wire()
+        assert [row["id"] for row in archived] == [second]
+        assert archived == [s.to_wire() for s in list_threads(home.codex_home, archived=True).data]

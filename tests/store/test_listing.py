@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pycodex.store import Cursor, InvalidCursor, RolloutNotFound, ThreadStore, records
-from pycodex.store.listing import (
-    find_rollout,
-    list_threads,
-    read_head,
-    set_thread_name,
-    thread_names,
-)
+from pycodex.store.archive import find_rollout
+from pycodex.store.listing import list_threads, read_head
+from pycodex.store.names import set_thread_name, thread_names
 from tests.store._fixtures import write_thread
 
 BASE = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -245,3 +242,33 @@ async def test_thread_names_last_wins() -> None:
         handle.write('{"id":"b","thread_na')
     set_thread_name(home, "c", "Third")
     assert thread_names(home) == {"a": "Second", "b": "Other", "c": "Third"}
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=5_000))
+def test_listing_survives_a_file_torn_at_any_byte(tmp_path: Path, cut: int) -> None:
+    home = tmp_path / f"home-{cut}"
+    shutil.rmtree(home, ignore_errors=True)
+    intact = write_thread(home, BASE, turns=["intact"])
+    torn = write_thread(home, BASE + timedelta(seconds=1), turns=["torn"])
+    data = torn.read_bytes()
+    torn.write_bytes(data[: cut % len(data)])
+    rows = list_threads(home).data
+    assert rows[-1].path == intact
+    assert [r.preview for r in rows] in (["intact"], ["torn", "intact"])
+
+
+def test_find_rollout_fast_path_and_fallbacks() -> None:
+    home = _home()
+    v7 = str(records.uuid7(int(BASE.timestamp() * 1000)))
+    at_home = write_thread(home, BASE, thread_id=v7)
+    assert find_rollout(home, v7) == at_home
+    # A v7 id whose file sits on another day (clock skew, local time) is still found.
+    stray_id = str(records.uuid7(int((BASE + timedelta(days=30)).timestamp() * 1000)))
+    stray = write_thread(home, BASE - timedelta(days=3), thread_id=stray_id)
+    assert find_rollout(home, stray_id) == stray
+    v4 = str(uuid.uuid4())
+    old_style = write_thread(home, BASE + timedelta(days=2), thread_id=v4)
+    assert find_rollout(home, v4) == old_style
+    assert find_rollout(home, "not-a-uuid") is None
+    assert find_rollout(home, v4, archived=True) is None

@@ -12,22 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 from pycodex.store import records
+from pycodex.store.archive import RolloutNotFound, archive, find_rollout, unarchive
 from pycodex.store.listing import (
     Cursor,
     InvalidCursor,
-    RolloutNotFound,
     SortKey,
     StoreError,
     ThreadPage,
     ThreadSummary,
-    archive,
-    find_rollout,
     list_threads,
     read_summary,
-    set_thread_name,
-    thread_names,
-    unarchive,
 )
+from pycodex.store.names import set_thread_name, thread_names
 from pycodex.store.records import RolloutItem, uuid7
 from pycodex.store.replay import Replay, replay_file
 from pycodex.store.rollout import RolloutFile, RolloutWriter

@@ -1,4 +1,4 @@
-"""`thread/list` over the rollout tree, cursors, archive/unarchive, lookup by id, thread names.
+"""`thread/list` over the rollout tree: cursors, filters, thread summaries from file heads.
 
 Built to stay fast with tens of thousands of rollouts: date directories are walked newest first
 and the walk stops once the page (plus one look-ahead row) is full; each candidate costs one
@@ -8,7 +8,6 @@ Blocking functions; `ThreadStore` runs them in worker threads.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -21,16 +20,12 @@ from typing import Any, Literal
 from pycodex.store.records import (
     ARCHIVED_DIR,
     FILE_TS_FORMAT,
-    SESSION_INDEX,
     SESSIONS_DIR,
     file_ts_seconds,
-    iso_nanos,
-    now_utc,
     parse_file_name,
     seconds_to_file_ts,
 )
 from pycodex.store.replay import parse_line
-from pycodex.store.rollout import move_file
 
 JsonObject = dict[str, Any]
 SortKey = Literal["created_at", "updated_at"]
@@ -53,12 +48,6 @@ class StoreError(Exception):
 class InvalidCursor(StoreError):
     def __init__(self, cursor: str) -> None:
         super().__init__(f"invalid cursor: {cursor}")
-
-
-class RolloutNotFound(StoreError):
-    def __init__(self, thread_id: str, *, archived: bool = False) -> None:
-        where = "archived rollout" if archived else "rollout"
-        super().__init__(f"no {where} found for thread id {thread_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +266,7 @@ def iter_created(root: Path, archived: bool, before: tuple[str, str] | None) -> 
                         yield path
 
 
-def _all_files(root: Path, archived: bool) -> Iterator[Path]:
+def all_files(root: Path, archived: bool) -> Iterator[Path]:
     if archived:
         for _, path in _day_files(root):
             yield path
@@ -289,23 +278,40 @@ def _all_files(root: Path, archived: bool) -> Iterator[Path]:
                     yield path
 
 
+def _stat_dir(directory: str, out: list[tuple[tuple[int, str], float, str]]) -> None:
+    try:
+        entries = os.scandir(directory)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            parsed = parse_file_name(entry.name)
+            if parsed is None:
+                continue
+            try:
+                mtime = entry.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            out.append(((int(mtime), parsed[1]), mtime, entry.path))
+
+
 def iter_updated(
     root: Path, archived: bool, before: tuple[str, str] | None
 ) -> Iterator[tuple[Path, float]]:
-    """Rollouts newest first by mtime (needs one stat per file; no heads are read)."""
-    keyed = []
-    for path in _all_files(root, archived):
-        parsed = parse_file_name(path.name)
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError:
-            continue
-        if parsed is not None:
-            keyed.append(((seconds_to_file_ts(mtime), parsed[1]), mtime, path))
+    """Rollouts newest first by mtime (whole seconds, then id): one stat per file, no reads."""
+    keyed: list[tuple[tuple[int, str], float, str]] = []
+    if archived:
+        _stat_dir(str(root), keyed)
+    else:
+        for year in _sorted_dirs(root):
+            for month in _sorted_dirs(root / year):
+                for day in _sorted_dirs(root / year / month):
+                    _stat_dir(os.path.join(root, year, month, day), keyed)
     keyed.sort(key=lambda row: row[0], reverse=True)
+    bound = (file_ts_seconds(before[0]), before[1]) if before is not None else None
     for key, mtime, path in keyed:
-        if before is None or key < before:
-            yield path, mtime
+        if bound is None or key < bound:
+            yield Path(path), mtime
 
 
 def list_threads(
@@ -367,87 +373,3 @@ def list_threads(
         )
         next_cursor = Cursor(ts, last.id).encode()
     return ThreadPage(rows, next_cursor)
-
-
-# -- lookup, archive -------------------------------------------------------------------------
-
-
-def find_rollout(codex_home: Path, thread_id: str, *, archived: bool = False) -> Path | None:
-    """The rollout of `thread_id` under sessions/ (or archived_sessions/), by file name."""
-    wanted = thread_id.lower()
-    root = codex_home / (ARCHIVED_DIR if archived else SESSIONS_DIR)
-    for path in _all_files(root, archived):
-        parsed = parse_file_name(path.name)
-        if parsed is not None and parsed[1] == wanted:
-            return path
-    return None
-
-
-def archive(codex_home: Path, thread_id: str) -> Path:
-    """Move the rollout to `archived_sessions/<same name>` (flat); returns the new path."""
-    source = find_rollout(codex_home, thread_id)
-    if source is None:
-        raise RolloutNotFound(thread_id)
-    target = codex_home / ARCHIVED_DIR / source.name
-    move_file(source, target)
-    return target
-
-
-def unarchive(
-    codex_home: Path, thread_id: str, *, default_provider: str = "openai"
-) -> ThreadSummary:
-    """Move an archived rollout back under sessions/Y/M/D (from its name) and bump its mtime."""
-    source = find_rollout(codex_home, thread_id, archived=True)
-    if source is None:
-        raise RolloutNotFound(thread_id, archived=True)
-    parsed = parse_file_name(source.name)
-    assert parsed is not None
-    ts = parsed[0]
-    target = codex_home / SESSIONS_DIR / ts[0:4] / ts[5:7] / ts[8:10] / source.name
-    move_file(source, target)
-    os.utime(target)
-    summary = read_summary(target, default_provider=default_provider)
-    if summary is None:
-        raise StoreError(f"failed to read rollout `{target}`")
-    return summary
-
-
-# -- names -----------------------------------------------------------------------------------
-
-
-def set_thread_name(codex_home: Path, thread_id: str, name: str) -> None:
-    """Append `{"id","thread_name","updated_at"}` to session_index.jsonl (last line wins)."""
-    line = {"id": thread_id, "thread_name": name, "updated_at": iso_nanos(now_utc())}
-    data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    path = codex_home / SESSION_INDEX
-    codex_home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        if os.fstat(fd).st_size > 0:
-            with path.open("rb") as handle:
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":
-                    data = b"\n" + data
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def thread_names(codex_home: Path) -> dict[str, str]:
-    """Every thread's current name; invalid lines are skipped."""
-    names: dict[str, str] = {}
-    try:
-        handle = (codex_home / SESSION_INDEX).open("rb")
-    except FileNotFoundError:
-        return names
-    with handle:
-        for raw in handle:
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(entry, dict):
-                ident, name = entry.get("id"), entry.get("thread_name")
-                if isinstance(ident, str) and isinstance(name, str):
-                    names[ident] = name
-    return names
