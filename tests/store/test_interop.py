@@ -333,3 +333,53 @@ def test_archive_names_and_reference_forks(tmp_path: Path) -> None:
         assert active[1] == summary.to_wire()
         assert [row["id"] for row in archived] == [second]
         assert archived == [s.to_wire() for s in list_threads(home.codex_home, archived=True).data]
+
+
+def test_listing_pages_match_the_reference(tmp_path: Path) -> None:
+    """Both sort keys, several page sizes, provider filters and bad cursors, on our files."""
+    from tests.store._fixtures import write_thread
+
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        base = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
+        paths = [
+            write_thread(home.codex_home, base + timedelta(hours=5 * n), turns=[f"q{n}"])
+            for n in range(5)
+        ]
+        # Two threads in the same second, and one for another provider.
+        paths.append(write_thread(home.codex_home, base, turns=["same second"]))
+        write_thread(home.codex_home, base + timedelta(days=1), provider="other")
+        now = int(datetime.now(UTC).timestamp())
+        for offset, path in zip([3, 0, 4, 1, 2, 2], paths, strict=True):
+            os.utime(path, (now - 100 * offset, now - 100 * offset))
+        extras: list[dict[str, Any]] = [{}, {"modelProviders": []}, {"modelProviders": ["other"]}]
+        queries: list[dict[str, Any]] = [
+            {"limit": size, "sortKey": key, **extra}
+            for size in (0, 1, 3, 50)
+            for key in ("created_at", "updated_at")
+            for extra in extras
+        ]
+        with Reference(home) as ref:
+            theirs = []
+            for query in queries:
+                pages = [ref.call("thread/list", query)]
+                while pages[-1]["nextCursor"] is not None and len(pages) < 20:
+                    cursor = pages[-1]["nextCursor"]
+                    pages.append(ref.call("thread/list", {**query, "cursor": cursor}))
+                theirs.append(pages)
+            bad = ref.call_error("thread/list", {"cursor": "2026-03-01T08-00-00|zzz"})
+        for query, pages in zip(queries, theirs, strict=True):
+            cursor_ours: str | None = None
+            providers = query.get("modelProviders", ["mock"])
+            for page in pages:
+                mine = list_threads(
+                    home.codex_home,
+                    limit=query["limit"],
+                    sort_key=query["sortKey"],
+                    model_providers=providers,
+                    cursor=cursor_ours,
+                )
+                assert [s.to_wire() for s in mine.data] == page["data"], query
+                assert mine.next_cursor == page["nextCursor"], query
+                cursor_ours = mine.next_cursor
+        assert bad["message"] == "invalid cursor: 2026-03-01T08-00-00|zzz"

@@ -1,7 +1,7 @@
 """`thread/list` over the rollout tree: cursors, filters, thread summaries from file heads.
 
 Built to stay fast with tens of thousands of rollouts: date directories are walked newest first
-and the walk stops once the page (plus one look-ahead row) is full; each candidate costs one
+and the walk stops at the first file after a full page; each candidate costs one
 `stat` and a read of its head (session_meta and the first user message), never a full parse.
 Blocking functions; `ThreadStore` runs them in worker threads.
 """
@@ -346,6 +346,11 @@ def list_threads(
     rows: list[ThreadSummary] = []
     more = False
     for path, mtime in candidates:
+        # 0.94 hands out a cursor as soon as another file follows a full page, before reading
+        # or filtering it (so a last full page may lead to an empty one).
+        if len(rows) == page_size:
+            more = True
+            break
         try:
             head = read_head(path)
             if head.preview is None or head.meta is None:
@@ -359,9 +364,6 @@ def list_threads(
             continue
         if source_kind(head.meta.get("source")) not in kinds:
             continue
-        if len(rows) == page_size:
-            more = True
-            break
         rows.append(summary)
     next_cursor = None
     if more:
