@@ -272,3 +272,15 @@ def test_find_rollout_fast_path_and_fallbacks() -> None:
     assert find_rollout(home, v4) == old_style
     assert find_rollout(home, "not-a-uuid") is None
     assert find_rollout(home, v4, archived=True) is None
+
+
+def test_full_last_page_still_gets_a_cursor() -> None:
+    """As 0.94: a cursor whenever another file follows a full page, even if it is filtered out."""
+    write_thread(_home(), BASE - timedelta(days=1), turns=[])  # never prompted: not listed
+    ids = _make(2)
+    first = list_threads(_home(), limit=2)
+    assert [r.id for r in first.data] == ids[::-1] and first.next_cursor is not None
+    second = list_threads(_home(), limit=2, cursor=first.next_cursor)
+    assert second.data == [] and second.next_cursor is None
+    exact = list_threads(_home(), limit=3)
+    assert len(exact.data) == 2 and exact.next_cursor is None
