@@ -130,23 +130,14 @@ def _write_our_rollout(home: RunHome, thread_id: str, created: datetime, turns: 
 
 
 def _turn_context(cwd: str) -> dict[str, Any]:
-    return {
-        "cwd": cwd,
-        "approval_policy": "on-request",
-        "sandbox_policy": {"type": "read-only"},
-        "model": "gpt-5.2-codex",
-        "personality": "friendly",
-        "collaboration_mode": {
-            "mode": "custom",
-            "settings": {
-                "model": "gpt-5.2-codex",
-                "reasoning_effort": None,
-                "developer_instructions": None,
-            },
-        },
-        "summary": "auto",
-        "truncation_policy": {"mode": "tokens", "limit": 10000},
-    }
+    return records.turn_context_payload(
+        cwd=cwd,
+        approval_policy="on-request",
+        sandbox_policy={"type": "read-only"},
+        model="gpt-5.2-codex",
+        personality="friendly",
+        truncation_policy={"mode": "tokens", "limit": 10000},
+    )
 
 
 async def test_reference_accepts_our_rollouts(tmp_path: Path) -> None:
@@ -383,3 +374,71 @@ def test_listing_pages_match_the_reference(tmp_path: Path) -> None:
                 assert mine.next_cursor == page["nextCursor"], query
                 cursor_ours = mine.next_cursor
         assert bad["message"] == "invalid cursor: 2026-03-01T08-00-00|zzz"
+
+
+def test_our_builders_reproduce_a_reference_text_turn(tmp_path: Path) -> None:
+    """Every line of a 0.94 text turn, rebuilt with our builders from its values, is the same
+    bytes apart from the line timestamps: shapes and key order are the reference's."""
+    with FakeResponses() as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        with Reference(home) as ref:
+            thread_id = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]["id"]
+            ref.turn(thread_id, "hello, ünïcode")
+        path = rollout_of(home, thread_id)
+    raw_lines = path.read_bytes().splitlines(keepends=True)
+    lines = read_records(path)
+    assert [(r["type"], r["payload"].get("type")) for r in lines] == [
+        ("session_meta", None),
+        ("response_item", "message"),
+        ("response_item", "message"),
+        ("response_item", "message"),
+        ("response_item", "message"),
+        ("event_msg", "user_message"),
+        ("turn_context", None),
+        ("event_msg", "token_count"),
+        ("event_msg", "agent_message"),
+        ("response_item", "message"),
+        ("event_msg", "token_count"),
+    ]
+    meta = lines[0]["payload"]
+    context = lines[6]["payload"]
+    usage = lines[10]["payload"]["info"]
+    rebuilt = [
+        records.session_meta(
+            thread_id=meta["id"],
+            created=datetime.strptime(meta["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=UTC
+            ),
+            cwd=meta["cwd"],
+            originator=meta["originator"],
+            model_provider=meta["model_provider"],
+            base_instructions=meta["base_instructions"]["text"],
+        ),
+        *(
+            records.message(r["payload"]["role"], r["payload"]["content"][0]["text"])
+            for r in lines[1:5]
+        ),
+        records.user_message("hello, ünïcode"),
+        records.turn_context(
+            records.turn_context_payload(
+                cwd=context["cwd"],
+                approval_policy=context["approval_policy"],
+                sandbox_policy=context["sandbox_policy"],
+                model=context["model"],
+                personality=context["personality"],
+                user_instructions=context["user_instructions"],
+                truncation_policy=context["truncation_policy"],
+            )
+        ),
+        records.token_count(None),
+        records.agent_message("ok"),
+        records.message("assistant", "ok"),
+        records.token_count(
+            records.token_usage(**usage["total_token_usage"]),
+            records.token_usage(**usage["last_token_usage"]),
+            model_context_window=usage["model_context_window"],
+        ),
+    ]
+    for raw, record, item in zip(raw_lines, lines, rebuilt, strict=True):
+        moment = datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        assert records.encode_line(item, moment.replace(tzinfo=UTC)) == raw

@@ -293,9 +293,52 @@ def token_count(
 
 
 def turn_context(payload: Mapping[str, Any]) -> RolloutItem:
-    """`turn_context`, written after the user message; its payload is the caller's
-    (cwd, approval_policy, sandbox_policy, model, personality, collaboration_mode, summary, …)."""
+    """`turn_context`, written after the user message; `turn_context_payload` builds it."""
     return RolloutItem("turn_context", dict(payload))
+
+
+def turn_context_payload(
+    *,
+    cwd: Path | str,
+    approval_policy: str,
+    sandbox_policy: JsonObject,
+    model: str,
+    personality: str | None = None,
+    mode: str = "custom",
+    effort: str | None = None,
+    summary: str = "auto",
+    user_instructions: str | None = None,
+    developer_instructions: str | None = None,
+    truncation_policy: JsonObject | None = None,
+) -> JsonObject:
+    """The payload 0.94 writes, in its key order. `sandbox_policy` is the legacy kebab-tagged
+    shape (`{"type":"read-only"}`); optional keys are left out when None, as serde skips them."""
+    payload: JsonObject = {
+        "cwd": str(cwd),
+        "approval_policy": approval_policy,
+        "sandbox_policy": sandbox_policy,
+        "model": model,
+    }
+    if personality is not None:
+        payload["personality"] = personality
+    payload["collaboration_mode"] = {
+        "mode": mode,
+        "settings": {
+            "model": model,
+            "reasoning_effort": effort,
+            "developer_instructions": developer_instructions,
+        },
+    }
+    if effort is not None:
+        payload["effort"] = effort
+    payload["summary"] = summary
+    if user_instructions is not None:
+        payload["user_instructions"] = user_instructions
+    if developer_instructions is not None:
+        payload["developer_instructions"] = developer_instructions
+    if truncation_policy is not None:
+        payload["truncation_policy"] = truncation_policy
+    return payload
 
 
 def thread_rolled_back(num_turns: int) -> RolloutItem:
