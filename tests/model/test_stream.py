@@ -3,6 +3,8 @@ reasoning, unknown events passed through, rate-limit headers."""
 
 from __future__ import annotations
 
+import asyncio
+
 from pycodex.model.events import (
     Completed,
     Created,
@@ -19,12 +21,13 @@ from pycodex.model.events import (
 from tests.kit.fake_responses import (
     FakeResponses,
     SseReply,
+    StalledReply,
     message_events,
     rate_limit_headers,
     reasoning_events,
 )
 
-from .conftest import ClientFactory, collect, provider
+from .conftest import ClientFactory, collect, provider, request
 
 
 async def test_text_stream_yields_typed_events_in_order(
@@ -139,3 +142,24 @@ async def test_rate_limit_headers_become_the_first_event(
         "credits": None,
         "planType": None,
     }
+
+
+async def test_closing_the_stream_early_releases_the_connection(
+    fake: FakeResponses, make_client: ClientFactory
+) -> None:
+    """An interrupt stops iterating mid-stream: closing the generator must not wait for the
+    (stalled) server, and the client stays usable."""
+    stalled = StalledReply(message_events("abc", chunks=3)[:3], stall=30)
+    fake.enqueue(stalled)
+    client = make_client(provider(fake.base_url))
+    stream = client.stream(request())
+    try:
+        async with asyncio.timeout(5):
+            async for event in stream:
+                if isinstance(event, OutputTextDelta):
+                    break
+            await stream.aclose()
+    finally:
+        stalled.release.set()
+    events, error = await collect(client)
+    assert error is None and isinstance(events[-1], Completed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx2
@@ -54,9 +54,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class ModelClient(Protocol):
-    """Samples the model: a stream of events ending in `Completed`, or a `ModelError`."""
+    """Samples the model: a stream of events ending in `Completed`, or a `ModelError`.
+    Closing the generator early (an interrupt) releases the connection."""
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[ResponseEvent]: ...
+    def stream(self, request: ModelRequest) -> AsyncGenerator[ResponseEvent, None]: ...
 
 
 def backoff(attempt: int, rng: Callable[[float, float], float] = random.uniform) -> float:
@@ -109,10 +110,10 @@ class HttpModelClient:
     def idle_timeout(self) -> float:
         return max(self.provider.stream_idle_timeout_ms, 1) / 1000
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[ResponseEvent]:
+    def stream(self, request: ModelRequest) -> AsyncGenerator[ResponseEvent, None]:
         return self._stream(request)
 
-    async def _stream(self, request: ModelRequest) -> AsyncIterator[ResponseEvent]:
+    async def _stream(self, request: ModelRequest) -> AsyncGenerator[ResponseEvent, None]:
         body = pydantic_core.to_json(request_body(request))
         retries, limit = 0, self.stream_max_retries
         while True:

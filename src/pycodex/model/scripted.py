@@ -8,7 +8,7 @@ Each call to `stream` consumes one scripted step (a list of events, optionally e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pycodex.model.events import ModelError, ResponseEvent
@@ -49,7 +49,7 @@ class ScriptedModel:
     def add(self, step: Step | Iterable[ResponseEvent]) -> None:
         self.steps.append(step if isinstance(step, Step) else Step(list(step)))
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[ResponseEvent]:
+    def stream(self, request: ModelRequest) -> AsyncGenerator[ResponseEvent, None]:
         self.calls.append(request)
         if not self.steps:
             raise UnexpectedModelCall(
@@ -61,7 +61,7 @@ class ScriptedModel:
         return self._play(step)
 
     @staticmethod
-    async def _play(step: Step) -> AsyncIterator[ResponseEvent]:
+    async def _play(step: Step) -> AsyncGenerator[ResponseEvent, None]:
         for event in step.events:
             yield event
         if step.error is not None:
