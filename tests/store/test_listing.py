@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pycodex.store import Cursor, InvalidCursor, RolloutNotFound, ThreadStore, records
+from pycodex.store import Cursor, InvalidCursor, RolloutNotFound, StoreError, ThreadStore, records
 from pycodex.store.archive import find_rollout
 from pycodex.store.listing import list_threads, read_head
 from pycodex.store.names import set_thread_name, thread_names
@@ -284,3 +284,12 @@ def test_full_last_page_still_gets_a_cursor() -> None:
     assert second.data == [] and second.next_cursor is None
     exact = list_threads(_home(), limit=3)
     assert len(exact.data) == 2 and exact.next_cursor is None
+
+
+async def test_read_of_a_missing_file_is_worded_as_the_reference(tmp_path: Path) -> None:
+    missing = tmp_path / "rollout-gone.jsonl"
+    with pytest.raises(StoreError) as info:
+        await ThreadStore(_home()).read(missing)
+    assert str(info.value) == (
+        f"failed to load rollout `{missing}`: No such file or directory (os error 2)"
+    )

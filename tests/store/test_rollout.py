@@ -172,3 +172,42 @@ async def test_writes_do_not_block_the_loop() -> None:
         await tick_task
     assert ticks > 10
     await writer.close()
+
+
+_WRITER_SCRIPT = """
+import sys
+from pathlib import Path
+from pycodex.store import records
+from pycodex.store.rollout import RolloutFile
+file = RolloutFile(Path(sys.argv[1]), create=True)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    file.write_lines([records.encode_line(records.agent_message("x" * (n % 5000)))])
+"""
+
+
+def test_kill_9_mid_stream_leaves_only_whole_lines(tmp_path: Path) -> None:
+    """A writer killed with SIGKILL while appending as fast as it can: every line on disk is
+    whole (one `write` per line, no user-space buffer), so nothing is lost but the line in
+    flight, and the file reads back cleanly."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "rollout-killed.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER_SCRIPT, str(path)], stdout=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"ready"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    data = path.read_bytes()
+    assert data.count(b"\n") > 100
+    whole = data[: data.rfind(b"\n") + 1]
+    assert len(read_records(path)) == whole.count(b"\n")
+    assert all(json.loads(line) for line in whole.splitlines())

@@ -135,10 +135,19 @@ class ThreadStore:
         return await asyncio.to_thread(read_summary, path, default_provider=self.default_provider)
 
     async def read(self, path: Path) -> tuple[ThreadSummary | None, Replay]:
-        """Summary plus turns and model input (thread/read includeTurns, resume, fork)."""
+        """Summary plus turns and model input (thread/read includeTurns, resume, fork).
+
+        Raises StoreError `failed to load rollout `<path>`: <reason>` when it cannot be read.
+        """
 
         def work() -> tuple[ThreadSummary | None, Replay]:
-            return read_summary(path, default_provider=self.default_provider), replay_file(path)
+            try:
+                summary = read_summary(path, default_provider=self.default_provider)
+                return summary, replay_file(path)
+            except OSError as exc:
+                # Worded as 0.94 (Rust io::Error): "No such file or directory (os error 2)".
+                reason = f"{exc.strerror} (os error {exc.errno})" if exc.errno else str(exc)
+                raise StoreError(f"failed to load rollout `{path}`: {reason}") from exc
 
         return await asyncio.to_thread(work)
 
