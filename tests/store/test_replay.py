@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pycodex.store import records
 from pycodex.store.replay import parse_line, replay, replay_file
 from tests.store._fixtures import turn_lines, write_thread
@@ -157,3 +160,42 @@ def test_fork_file_uses_first_session_meta() -> None:
     result = replay(_records([first, second, *turn_lines("a", "ra")]))
     assert result.meta is not None and result.meta["id"] == "new"
     assert len(result.turns) == 1
+
+
+_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("turn"), st.booleans()),
+        st.tuples(st.just("rollback"), st.integers(min_value=1, max_value=4)),
+    ),
+    max_size=12,
+)
+
+
+@given(ops=_ops)
+def test_replay_matches_a_simple_model(ops: list[tuple[str, Any]]) -> None:
+    """Any mix of answered/cut turns and rollbacks: turns, numbering, status and model input
+    agree with a list-of-turns model."""
+    items: list[records.RolloutItem] = [records.message("developer", "ctx")]
+    model: list[tuple[str, bool]] = []
+    for n, (op, arg) in enumerate(ops):
+        if op == "turn":
+            text = f"t{n}"
+            items += turn_lines(text, f"r{n}" if arg else None)
+            model.append((text, arg))
+        else:
+            items.append(records.thread_rolled_back(arg))
+            del model[max(0, len(model) - arg) :]
+    result = replay(_records(items))
+    assert [t["id"] for t in result.turns] == [f"turn-{i}" for i in range(1, len(model) + 1)]
+    assert [t["items"][0]["content"][0]["text"] for t in result.turns] == [m[0] for m in model]
+    assert [t["status"] for t in result.turns] == [
+        "completed" if answered else "interrupted" for _, answered in model
+    ]
+    ids = [item["id"] for turn in result.turns for item in turn["items"]]
+    assert ids == [f"item-{i}" for i in range(1, len(ids) + 1)]
+    expected_history = ["ctx"]
+    for text, answered in model:
+        expected_history.append(text)
+        if answered:
+            expected_history.append("r" + text[1:])
+    assert _texts(result.history) == expected_history

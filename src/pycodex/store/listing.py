@@ -224,7 +224,7 @@ def read_summary(path: Path, *, default_provider: str = "openai") -> ThreadSumma
 def _sorted_dirs(directory: Path) -> list[str]:
     try:
         names = [e.name for e in os.scandir(directory) if e.is_dir() and _DIGITS.match(e.name)]
-    except FileNotFoundError:
+    except OSError:  # missing, not a directory, or unreadable: nothing to list there
         return []
     return sorted(names, reverse=True)
 
@@ -234,7 +234,7 @@ def _day_files(directory: Path) -> list[tuple[tuple[str, str], Path]]:
     out = []
     try:
         entries = list(os.scandir(directory))
-    except FileNotFoundError:
+    except OSError:  # missing, not a directory, or unreadable: nothing to list there
         return []
     for entry in entries:
         parsed = parse_file_name(entry.name)
@@ -281,7 +281,7 @@ def all_files(root: Path, archived: bool) -> Iterator[Path]:
 def _stat_dir(directory: str, out: list[tuple[tuple[int, str], float, str]]) -> None:
     try:
         entries = os.scandir(directory)
-    except FileNotFoundError:
+    except OSError:
         return
     with entries:
         for entry in entries:
