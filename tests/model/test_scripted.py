@@ -14,9 +14,11 @@ from pycodex.model.scripted import (
     Step,
     UnconsumedModelSteps,
     UnexpectedModelCall,
+    text_reply,
 )
+from tests.kit.fake_responses import FakeResponses, SseReply, message_events
 
-from .conftest import request
+from .conftest import ClientFactory, collect, provider, request
 
 
 async def drain(model: ModelClient, req: ModelRequest) -> list[ResponseEvent]:
@@ -68,3 +70,13 @@ async def test_hang_step_stalls_until_cancelled() -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.1):
             await drain(model, request())
+
+
+async def test_text_reply_has_the_http_clients_shape(
+    fake: FakeResponses, make_client: ClientFactory
+) -> None:
+    """`text_reply` is what the real client yields for `message_events` (same text, chunks)."""
+    fake.enqueue(SseReply(message_events("Hello there", chunks=3)))
+    real, error = await collect(make_client(provider(fake.base_url)))
+    assert error is None
+    assert text_reply("Hello there", chunks=3) == real

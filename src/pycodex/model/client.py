@@ -93,7 +93,8 @@ class HttpModelClient:
         self._environ = environ
         self._sleep = sleep
         timeout = httpx2.Timeout(None, connect=CONNECT_TIMEOUT)
-        self._http = httpx2.AsyncClient(timeout=timeout, transport=transport, trust_env=False)
+        # trust_env: proxies and CA bundles from the environment, as reqwest does upstream.
+        self._http = httpx2.AsyncClient(timeout=timeout, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -11,7 +11,18 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pycodex.model.events import ModelError, ResponseEvent
+from pycodex.auth.ratelimits import RateLimitSnapshot
+from pycodex.model.events import (
+    Completed,
+    Created,
+    ModelError,
+    OutputItemAdded,
+    OutputItemDone,
+    OutputTextDelta,
+    RateLimits,
+    ResponseEvent,
+    TokenUsage,
+)
 from pycodex.model.request import ModelRequest
 
 
@@ -72,3 +83,28 @@ class ScriptedModel:
     def assert_consumed(self) -> None:
         if self.steps:
             raise UnconsumedModelSteps(f"{len(self.steps)} scripted model step(s) not consumed")
+
+
+def text_reply(
+    text: str = "ok",
+    *,
+    chunks: int = 1,
+    item_id: str = "msg_1",
+    response_id: str = "resp_1",
+    usage: TokenUsage | None = None,
+) -> list[ResponseEvent]:
+    """The events `HttpModelClient` yields for one assistant message streamed as `chunks`
+    deltas (the shape of `tests/kit/fake_responses.message_events`)."""
+    size = max(1, -(-len(text) // max(1, chunks)))
+    deltas = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    item = {"type": "message", "role": "assistant", "id": item_id}
+    return [
+        RateLimits(RateLimitSnapshot()),
+        Created(response_id),
+        OutputItemAdded({**item, "status": "in_progress", "content": []}),
+        *(OutputTextDelta(delta, item_id) for delta in deltas),
+        OutputItemDone(
+            {**item, "status": "completed", "content": [{"type": "output_text", "text": text}]}
+        ),
+        Completed(response_id, usage or TokenUsage(100, 0, 10, 0, 110)),
+    ]
