@@ -43,13 +43,17 @@ class Reference:
     def turn(self, thread_id: str, text: str, timeout: float = 30.0) -> dict[str, Any]:
         """Run one text turn to `turn/completed` and return that notification's turn."""
         self.call("turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": text}]})
+        return self.completed(timeout)
+
+    def completed(self, timeout: float = 30.0) -> dict[str, Any]:
+        """The turn of the next `turn/completed` notification."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for message in self.session.drain(0.1, limit=timeout):
                 if message.get("method") == "turn/completed":
                     turn: dict[str, Any] = message["params"]["turn"]
                     return turn
-        raise AssertionError(f"turn {text!r} never completed{self.session.failure_context()}")
+        raise AssertionError(f"no turn completed{self.session.failure_context()}")
 
     def close(self) -> None:
         self.session.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from pycodex.store.archive import archive, unarchive
 from pycodex.store.listing import list_threads, read_summary
 from pycodex.store.names import thread_names
 from pycodex.store.replay import read_records, replay_file
-from tests.kit.fake_responses import FakeResponses
+from tests.kit.fake_responses import FakeResponses, StalledReply, message_events
 from tests.kit.home import RunHome, make_home
 from tests.store._reference import Reference, rollout_of
 
@@ -442,3 +443,33 @@ def test_our_builders_reproduce_a_reference_text_turn(tmp_path: Path) -> None:
     for raw, record, item in zip(raw_lines, lines, rebuilt, strict=True):
         moment = datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
         assert records.encode_line(item, moment.replace(tzinfo=UTC)) == raw
+
+
+def test_interrupted_reference_turn(tmp_path: Path) -> None:
+    """An interrupt mid-stream: 0.94 writes the `<turn_aborted>` marker and `turn_aborted`; the
+    turn reads back `interrupted` from both, and the marker matches our builder."""
+    stall = StalledReply(message_events("partial text here", chunks=3)[:3], stall=20)
+    with FakeResponses([stall]) as fake:
+        home = make_home(tmp_path / "run", fake.port)
+        with Reference(home) as ref:
+            thread_id = ref.call("thread/start", {"cwd": str(home.cwd)})["thread"]["id"]
+            text = [{"type": "text", "text": "stop me"}]
+            turn = ref.call("turn/start", {"threadId": thread_id, "input": text})["turn"]
+            deadline = time.monotonic() + 20
+            while not fake.requests and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            ref.call("turn/interrupt", {"threadId": thread_id, "turnId": turn["id"]})
+            assert ref.completed()["status"] == "interrupted"
+            stall.release.set()
+            assert ref.turn(thread_id, "next")["status"] == "completed"
+            read = ref.call("thread/read", {"threadId": thread_id, "includeTurns": True})
+        path = rollout_of(home, thread_id)
+    replayed = replay_file(path)
+    assert replayed.turns == read["thread"]["turns"]
+    assert [t["status"] for t in replayed.turns] == ["interrupted", "completed"]
+    kinds = [(r["type"], r["payload"].get("type")) for r in read_records(path)]
+    assert ("event_msg", "turn_aborted") in kinds
+    marker = records.message("user", records.INTERRUPTED_MARKER).payload
+    assert marker in replayed.history
+    assert records.turn_aborted().payload in [r["payload"] for r in read_records(path)]

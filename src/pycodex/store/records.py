@@ -345,5 +345,14 @@ def thread_rolled_back(num_turns: int) -> RolloutItem:
     return RolloutItem("event_msg", {"type": "thread_rolled_back", "num_turns": num_turns})
 
 
+# What 0.94 puts into the model input (and the rollout) when the user interrupts a turn.
+INTERRUPTED_MARKER = (
+    "<turn_aborted>\nThe user interrupted the previous turn on purpose. If any tools/commands "
+    "were aborted, they may have partially executed; verify current state before retrying.\n"
+    "</turn_aborted>"
+)
+
+
 def turn_aborted(reason: str = "interrupted") -> RolloutItem:
+    """The abort event; on an interrupt 0.94 writes `message("user", INTERRUPTED_MARKER)` first."""
     return RolloutItem("event_msg", {"type": "turn_aborted", "reason": reason})
