@@ -10,9 +10,10 @@ events. Keys, tokens and headers are never logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx2
@@ -119,8 +120,11 @@ class HttpModelClient:
         retries, limit = 0, self.stream_max_retries
         while True:
             try:
-                async for event in self._attempt(request, body):
-                    yield event
+                # aclosing: an interrupt that closes this generator closes the response now,
+                # not whenever the inner generator is collected.
+                async with contextlib.aclosing(self._attempt(request, body)) as events:
+                    async for event in events:
+                        yield event
                 return
             except Failure as failure:
                 if not failure.retryable or retries >= limit:
@@ -133,7 +137,9 @@ class HttpModelClient:
 
     # -- one attempt: request retries and 401 recovery, then the stream --------------------
 
-    async def _attempt(self, request: ModelRequest, body: bytes) -> AsyncIterator[ResponseEvent]:
+    async def _attempt(
+        self, request: ModelRequest, body: bytes
+    ) -> AsyncGenerator[ResponseEvent, None]:
         manager = self.auth_manager
         uses_account = manager is not None and not self.provider.env_key
         recovery = UnauthorizedRecovery(manager) if uses_account and manager else None
@@ -158,8 +164,9 @@ class HttpModelClient:
             raise status_failure(response.status_code, text, response.headers, url)
         try:
             yield RateLimits(parse_rate_limit_headers(response.headers))
-            async for event in self._events(response):
-                yield event
+            async with contextlib.aclosing(self._events(response)) as events:
+                async for event in events:
+                    yield event
         finally:
             await response.aclose()
 
@@ -211,7 +218,7 @@ class HttpModelClient:
         token = env_token or (auth.bearer_token if auth is not None else None)
         return token, responses_url(base_url(self.provider, auth, self._environ)), headers
 
-    async def _events(self, response: httpx2.Response) -> AsyncIterator[ResponseEvent]:
+    async def _events(self, response: httpx2.Response) -> AsyncGenerator[ResponseEvent, None]:
         """SSE → events until `response.completed`; an early end, a broken connection or
         silence longer than the idle timeout is a stream failure."""
         source = _AnyContentType(response, max_event_size=MAX_EVENT_SIZE).__aiter__()
