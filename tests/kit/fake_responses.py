@@ -115,6 +115,16 @@ class StalledReply:
         self.release.wait(self.stall)
 
 
+@dataclass
+class SilentReply:
+    """Reads the request, sends nothing for `delay` seconds, then closes the connection."""
+
+    delay: float = 1.0
+
+    def send(self, handler: BaseHTTPRequestHandler) -> None:
+        threading.Event().wait(self.delay)
+
+
 def rate_limit_headers(
     primary: float = 42.5, window_minutes: int = 300, reset_at: int = 1_900_000_000
 ) -> dict[str, str]:

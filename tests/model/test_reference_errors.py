@@ -19,6 +19,7 @@ from tests.kit.fake_responses import (
     DroppedReply,
     FakeResponses,
     Reply,
+    SilentReply,
     SseReply,
     StalledReply,
     StatusReply,
@@ -61,6 +62,8 @@ CASES: dict[str, tuple[Callable[[], list[Reply]], int, int, dict[str, Any]]] = {
         {},
     ),
     "idle": (lambda: [StalledReply(cut()[:2], stall=3)], 0, 0, {"stream_idle_timeout_ms": 300}),
+    # The idle timeout does not cover the wait for the response head.
+    "no_response": (lambda: [SilentReply(1.0)], 0, 0, {"stream_idle_timeout_ms": 300}),
 }
 
 
