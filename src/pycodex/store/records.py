@@ -1,7 +1,16 @@
 """Rollout line shapes, as codex 0.94 writes them, plus names, ids and timestamps.
 
 Pure data: no I/O here. Every builder returns a `RolloutItem` whose payload is exactly the JSON
-the reference writes (key order included), confirmed against rollouts the 0.94 binary produced.
+the reference writes (key order included), confirmed against rollouts the 0.94 binary produced
+(tests/store/test_interop.py rebuilds a reference text turn byte for byte). Record order:
+
+* thread start: `session_meta`, then the initial context as `message`s: developer
+  (permissions), user (AGENTS.md / skills), user (`<environment_context>`);
+* each text turn: `message` user, `user_message`, `turn_context`, `token_count` (info null on the
+  first turn, the previous totals after), then per reply `agent_message` + `message` assistant,
+  then `token_count` with the usage;
+* interrupt: `message("user", INTERRUPTED_MARKER)`, `turn_aborted`; rollback: `token_count`,
+  `thread_rolled_back`.
 """
 
 from __future__ import annotations
