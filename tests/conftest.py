@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "differential: runs the reference codex binary beside pycodex; needs the reference "
+        "installed (scripts/setup --dev does it)",
+    )
+
+
 _STRIPPED_PREFIXES = ("OPENAI_", "CODEX_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 

@@ -41,3 +41,14 @@ def test_sdk_api_key_account_flow(client: CodexClient) -> None:
     assert after.account is not None and after.account.root.type == "apiKey"
     client.account_logout()
     assert client.account_read({}).account is None
+
+
+def test_sdk_thread_start_read_and_list(client: CodexClient, run_home: RunHome) -> None:
+    client.initialize()
+    started = client.thread_start({"cwd": str(run_home.cwd)})
+    thread = started.thread
+    assert thread.path is not None and thread.path.startswith(str(run_home.codex_home))
+    assert client.thread_read(thread.id).thread.id == thread.id
+    assert client.thread_list({}).data == []  # no user message yet: not listed, as 0.94
+    ephemeral = client.thread_start({"ephemeral": True})
+    assert ephemeral.thread.path is None and ephemeral.thread.ephemeral is True

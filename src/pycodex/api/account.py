@@ -17,6 +17,7 @@ from ..rpc.errors import ClientError, RpcError, internal_error, invalid_params, 
 from ..rpc.router import NOT_NOW
 from ..useragent import codex_user_agent
 from .app import App
+from .ids import uuid_error
 
 if TYPE_CHECKING:
     from ..auth.credentials import AuthError
@@ -275,27 +276,6 @@ class _Account:
             return await self.app.logins.start_login(settings, on_success, on_complete)
         except LoginServerStartError as exc:
             raise internal_error(f"failed to start login server: {exc}") from None
-
-
-def uuid_error(text: str, exc: ValueError) -> str:
-    """The uuid crate's wording for an unparsable UUID, which the reference quotes."""
-    allowed = set("0123456789abcdefABCDEF-")
-    body = text[9:] if text.lower().startswith("urn:uuid:") else text
-    for index, char in enumerate(body, start=1):
-        if char not in allowed:
-            return (
-                "invalid character: expected an optional prefix of `urn:uuid:` followed by "
-                f"[0-9a-fA-F-], found `{char}` at {index}"
-            )
-    groups = body.split("-")
-    if len(groups) == 1:
-        return f"invalid length: expected length 32 for simple format, found {len(body)}"
-    if len(groups) != 5:
-        return f"invalid group count: expected 5, found {len(groups)}"
-    for number, (group, want) in enumerate(zip(groups, (8, 4, 4, 4, 12), strict=True), 1):
-        if len(group) != want:
-            return f"invalid group length in group {number}: expected {want}, found {len(group)}"
-    return str(exc)
 
 
 def register(router: Router, app: App) -> None:

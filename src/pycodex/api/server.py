@@ -60,7 +60,7 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
     serving = asyncio.create_task(connection.serve())
     # What start-up says (config warnings) leaves before the model import takes the GIL.
     await connection.wait_flushed()
-    preload_in_background("pycodex.auth.manager", "pycodex.auth.login")
+    preload_in_background("pycodex.auth.manager", "pycodex.auth.login", "pycodex.store")
     await serving
 
 
@@ -85,7 +85,7 @@ def build_router(app: App) -> Router:
     """The router with every built handler registered; the rest answer "not implemented"."""
     from ..protocol.methods import CLIENT_REQUESTS
     from ..rpc.router import Router
-    from . import account, initialize
+    from . import account, initialize, thread
     from .validation import validate_now, validate_params
 
     def send_config_warnings() -> None:
@@ -102,4 +102,5 @@ def build_router(app: App) -> Router:
     )
     initialize.register(router, app)
     account.register(router, app)
+    thread.register(router, app)
     return router

@@ -1,0 +1,215 @@
+"""`thread/*` without turns: start, read, list, loaded/list, name/set, archive, unarchive.
+
+Threads live in the store (rollouts in CODEX_HOME) and, once started in this process, in the
+registry. Turns (`turn/start`), resume, fork and rollback come with the agent loop; until
+then they answer "not implemented yet" (rollback after checking `numTurns`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..rpc.connection import after_response
+from ..rpc.errors import invalid_request, not_implemented
+from .app import App
+from .ids import parse_thread_id
+
+if TYPE_CHECKING:
+    from ..core.threads import ThreadRegistry
+    from ..rpc.router import Router
+    from ..store import ThreadStore
+
+
+class _Threads:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._store: ThreadStore | None = None
+        self._registry: ThreadRegistry | None = None
+
+    @property
+    def store(self) -> ThreadStore:
+        if self._store is None:
+            from ..store import ThreadStore
+
+            self._store = ThreadStore(
+                self.app.config.codex_home, default_provider=self.app.config.model_provider_id
+            )
+        return self._store
+
+    @property
+    def registry(self) -> ThreadRegistry:
+        if self._registry is None:
+            from ..core.threads import ThreadRegistry
+
+            self._registry = ThreadRegistry()
+        return self._registry
+
+    def _wire(self, summary: Any) -> dict[str, Any]:
+        """A stored thread as `Thread`, with the newer clients' fields (status and so on)."""
+        wire: dict[str, Any] = summary.to_wire()
+        loaded = self.registry.get(wire["id"]) is not None
+        wire["status"] = {"type": "idle" if loaded else "notLoaded"}
+        wire["ephemeral"] = False
+        wire["sessionId"] = wire["id"]
+        return wire
+
+    # -- handlers -------------------------------------------------------------------------
+    async def start(self, params: Any) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from ..core.threads import LoadedThread
+        from ..store import records
+
+        settings = self._settings(params)
+        thread_id = str(records.uuid7())
+        created = datetime.now(UTC)
+        git = records.git_info(Path(settings.cwd))
+        thread = LoadedThread(
+            thread_id=thread_id,
+            settings=settings,
+            created=created,
+            path=None,
+            git_info=_wire_git(git),
+        )
+        if not params.ephemeral:
+            writer = await self.store.create(
+                thread_id=thread_id,
+                created=created,
+                cwd=settings.cwd,
+                originator=self.app.originator,
+                model_provider=settings.model_provider,
+                base_instructions=settings.base_instructions,
+                git=git,
+            )
+            thread.writer = writer
+            thread.path = writer.path
+        self.registry.add(thread)
+        result = thread.start_result()
+        after_response(lambda: self.app.notify("thread/started", {"thread": result["thread"]}))
+        return result
+
+    async def read(self, params: Any) -> dict[str, Any]:
+        thread_id = parse_thread_id(params.thread_id)
+        loaded = self.registry.get(thread_id)
+        path = loaded.path if loaded is not None else await self.store.find(thread_id)
+        if path is None:
+            if loaded is not None:  # ephemeral: nothing on disk
+                return {"thread": loaded.to_wire(include_turns=bool(params.include_turns))}
+            raise invalid_request(f"thread not loaded: {thread_id}")
+        if params.include_turns:
+            summary, replay = await self.store.read(path)
+        else:
+            summary, replay = await self.store.summary(path), None
+        if summary is None:
+            raise invalid_request(f"thread not loaded: {thread_id}")
+        wire = self._wire(summary)
+        if replay is not None:
+            wire["turns"] = replay.turns
+        return {"thread": wire}
+
+    async def list(self, params: Any) -> dict[str, Any]:
+        from ..store import InvalidCursor
+
+        try:
+            page = await self.store.list(
+                cursor=params.cursor,
+                limit=params.limit,
+                sort_key=params.sort_key or "created_at",
+                model_providers=params.model_providers,
+                archived=bool(params.archived),
+            )
+        except InvalidCursor as exc:
+            raise invalid_request(str(exc)) from None
+        return {"data": [self._wire(s) for s in page.data], "nextCursor": page.next_cursor}
+
+    async def loaded_list(self, _params: Any) -> dict[str, Any]:
+        return {"data": self.registry.ids(), "nextCursor": None}
+
+    async def name_set(self, params: Any) -> dict[str, Any]:
+        name = params.name.strip()
+        if not name:
+            raise invalid_request("thread name must not be empty")
+        thread_id = parse_thread_id(params.thread_id)
+        if self.registry.get(thread_id) is None:
+            raise invalid_request(f"thread not found: {thread_id}")
+        await self.store.set_name(thread_id, name)
+        after_response(
+            lambda: self.app.notify(
+                "thread/name/updated", {"threadId": thread_id, "threadName": name}
+            )
+        )
+        return {}
+
+    async def archive(self, params: Any) -> dict[str, Any]:
+        from ..store import RolloutNotFound
+
+        thread_id = parse_thread_id(params.thread_id)
+        loaded = self.registry.remove(thread_id)
+        if loaded is not None and loaded.writer is not None:
+            await loaded.writer.close()
+        try:
+            await self.store.archive(thread_id)
+        except RolloutNotFound as exc:
+            raise invalid_request(str(exc)) from None
+        return {}
+
+    async def unarchive(self, params: Any) -> dict[str, Any]:
+        from ..store import RolloutNotFound
+
+        thread_id = parse_thread_id(params.thread_id)
+        try:
+            summary = await self.store.unarchive(thread_id)
+        except RolloutNotFound as exc:
+            raise invalid_request(str(exc)) from None
+        return {"thread": self._wire(summary)}
+
+    async def rollback(self, params: Any) -> dict[str, Any]:
+        if params.num_turns < 1:
+            raise invalid_request("numTurns must be >= 1")
+        thread_id = parse_thread_id(params.thread_id)
+        if self.registry.get(thread_id) is None:
+            raise invalid_request(f"thread not found: {thread_id}")
+        raise not_implemented("thread/rollback")
+
+    # -- settings -------------------------------------------------------------------------
+    def _settings(self, params: Any) -> Any:
+        """Config (file, profile, `-c`, the request's `config`), then the explicit params."""
+        from ..config.model import load
+        from ..core.instructions import BASE_INSTRUCTIONS
+        from ..core.threads import ThreadSettings
+
+        config = load(self.app.options.config_overrides, params.config or None)
+        cwd = os.path.join(os.getcwd(), params.cwd) if params.cwd else os.getcwd()
+        return ThreadSettings(
+            model=params.model or config.model,
+            model_provider=params.model_provider or config.model_provider_id,
+            cwd=os.path.normpath(cwd),
+            approval_policy=params.approval_policy or config.approval_policy,
+            sandbox_mode=params.sandbox or config.sandbox_mode,
+            reasoning_effort=config.model_reasoning_effort,
+            base_instructions=params.base_instructions or BASE_INSTRUCTIONS,
+            developer_instructions=params.developer_instructions,
+        )
+
+
+def _wire_git(git: dict[str, Any] | None) -> dict[str, Any] | None:
+    from ..store.listing import wire_git_info
+
+    return wire_git_info(git)
+
+
+def register(router: Router, app: App) -> None:
+    h = _Threads(app)
+    for method, handler in (
+        ("thread/start", h.start),
+        ("thread/read", h.read),
+        ("thread/list", h.list),
+        ("thread/loaded/list", h.loaded_list),
+        ("thread/name/set", h.name_set),
+        ("thread/archive", h.archive),
+        ("thread/unarchive", h.unarchive),
+        ("thread/rollback", h.rollback),
+    ):
+        router.register(method, handler)

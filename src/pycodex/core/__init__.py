@@ -1,0 +1,1 @@
+"""The agent core: threads, turns and instructions. Never imports `pycodex.rpc` or `api`."""

@@ -1,0 +1,114 @@
+"""Threads loaded in this process: their settings and rollout writer.
+
+The wire shapes (`Thread`, the thread/start result) are built here from plain values so the
+api layer stays thin; turns (the agent loop) attach to a LoadedThread later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import PROTOCOL_VERSION
+
+JsonObject = dict[str, Any]
+
+SANDBOX_POLICIES: dict[str, JsonObject] = {
+    "read-only": {"type": "readOnly"},
+    "workspace-write": {
+        "type": "workspaceWrite",
+        "writableRoots": [],
+        "networkAccess": False,
+        "excludeTmpdirEnvVar": False,
+        "excludeSlashTmp": False,
+    },
+    "danger-full-access": {"type": "dangerFullAccess"},
+}
+
+
+@dataclass(slots=True)
+class ThreadSettings:
+    """What a thread runs with, resolved from config and the request's overrides."""
+
+    model: str
+    model_provider: str
+    cwd: str
+    approval_policy: str
+    sandbox_mode: str
+    reasoning_effort: str | None
+    base_instructions: str
+    developer_instructions: str | None = None
+
+    @property
+    def sandbox_policy(self) -> JsonObject:
+        return dict(SANDBOX_POLICIES.get(self.sandbox_mode, SANDBOX_POLICIES["read-only"]))
+
+
+@dataclass(slots=True)
+class LoadedThread:
+    thread_id: str
+    settings: ThreadSettings
+    created: datetime
+    path: Path | None  # None for an ephemeral thread
+    git_info: JsonObject | None
+    writer: Any = None  # store.RolloutWriter; None when ephemeral
+    preview: str = ""
+    updated: datetime | None = None
+    turns: list[JsonObject] = field(default_factory=list)
+
+    def to_wire(self, *, include_turns: bool = False, status: str = "idle") -> JsonObject:
+        """v2 `Thread`, plus the fields newer clients require (status, ephemeral,
+        sessionId), which stay valid against the 0.94 schema."""
+        created = int(self.created.timestamp())
+        updated = int(self.updated.timestamp()) if self.updated else created
+        return {
+            "id": self.thread_id,
+            "preview": self.preview,
+            "modelProvider": self.settings.model_provider,
+            "createdAt": created,
+            "updatedAt": updated,
+            "path": str(self.path) if self.path is not None else None,
+            "cwd": self.settings.cwd,
+            "cliVersion": PROTOCOL_VERSION,
+            "source": "vscode",
+            "gitInfo": self.git_info,
+            "turns": list(self.turns) if include_turns else [],
+            "status": {"type": status},
+            "ephemeral": self.path is None,
+            "sessionId": self.thread_id,
+        }
+
+    def start_result(self) -> JsonObject:
+        """The thread/start (and resume/fork) result around this thread."""
+        s = self.settings
+        return {
+            "thread": self.to_wire(),
+            "model": s.model,
+            "modelProvider": s.model_provider,
+            "cwd": s.cwd,
+            "approvalPolicy": s.approval_policy,
+            "sandbox": s.sandbox_policy,
+            "reasoningEffort": s.reasoning_effort,
+            "approvalsReviewer": "user",
+        }
+
+
+class ThreadRegistry:
+    """The loaded threads, in load order (thread/loaded/list)."""
+
+    def __init__(self) -> None:
+        self._threads: dict[str, LoadedThread] = {}
+
+    def add(self, thread: LoadedThread) -> None:
+        self._threads[thread.thread_id] = thread
+
+    def get(self, thread_id: str) -> LoadedThread | None:
+        return self._threads.get(thread_id)
+
+    def remove(self, thread_id: str) -> LoadedThread | None:
+        return self._threads.pop(thread_id, None)
+
+    def ids(self) -> list[str]:
+        return list(self._threads)
