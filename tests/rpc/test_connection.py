@@ -208,3 +208,20 @@ async def test_every_request_gets_exactly_one_answer(
     answers = [m for m in await c.rest() if "id" in m]
     assert sorted(int(a["id"]) for a in answers) == list(range(len(requests)))
     await asyncio.wait_for(task, 2)
+
+
+async def test_an_unencodable_result_is_still_answered() -> None:
+    h = Harness()
+
+    async def weird(params: Any) -> Any:
+        return {"value": object()}
+
+    h.router.register("unbuilt", weird)
+    task = asyncio.create_task(h.connection.serve())
+    await h.initialize()
+    reply = await h.client.request(1, "unbuilt", {})
+    assert reply["error"]["code"] == -32603
+    assert "cannot encode the result of unbuilt" in reply["error"]["message"]
+    assert await h.client.request(2, "noparams") == {"id": 2, "result": {}}
+    await h.client.close()
+    await asyncio.wait_for(task, 2)

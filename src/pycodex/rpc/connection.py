@@ -164,7 +164,13 @@ class Connection:
         if error is not None:
             self.outgoing.respond_error(request.id, error)
             return
-        self.outgoing.respond(request.id, result)
+        try:
+            self.outgoing.respond(request.id, result)
+        except Exception as exc:  # a result that cannot be encoded still gets an answer
+            log.exception("cannot encode the result of %s", request.method)
+            detail = internal_error(f"cannot encode the result of {request.method}: {exc}")
+            self.outgoing.respond_error(request.id, detail.to_wire())
+            return
         if self._router.is_handshake(request.method):
             self._router.handshake_answered()
         for callback in deferred:
