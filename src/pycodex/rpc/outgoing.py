@@ -66,8 +66,8 @@ class Outgoing:
         self._next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = _Pending(method, future, thread_id)
-        self._send({"id": request_id, "method": method, "params": params})
         try:
+            self._send({"id": request_id, "method": method, "params": params})
             async with asyncio.timeout(timeout):
                 return await future
         finally:
