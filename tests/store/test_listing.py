@@ -193,7 +193,7 @@ def test_head_only_is_read(tmp_path: Path) -> None:
 
 async def test_archive_unarchive_round_trip() -> None:
     home = _home()
-    store = ThreadStore(home)
+    store = ThreadStore(home, default_provider="mock")
     ids = _make(2)
     original = await store.find(ids[0])
     assert original is not None
@@ -293,3 +293,13 @@ async def test_read_of_a_missing_file_is_worded_as_the_reference(tmp_path: Path)
     assert str(info.value) == (
         f"failed to load rollout `{missing}`: No such file or directory (os error 2)"
     )
+
+
+async def test_store_lists_the_configured_provider_unless_asked() -> None:
+    home = _home()
+    mine = write_thread(home, BASE, provider="mock").name[-42:-6]
+    theirs = write_thread(home, BASE + timedelta(seconds=1), provider="openai").name[-42:-6]
+    store = ThreadStore(home, default_provider="mock")
+    assert [r.id for r in (await store.list()).data] == [mine]
+    assert [r.id for r in (await store.list(model_providers=[])).data] == [theirs, mine]
+    assert [r.id for r in (await store.list(model_providers=["openai"])).data] == [theirs]

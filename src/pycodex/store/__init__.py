@@ -115,14 +115,19 @@ class ThreadStore:
         source_kinds: Sequence[str] | None = None,
         archived: bool = False,
     ) -> ThreadPage:
-        """`thread/list`; raises InvalidCursor (`invalid cursor: <c>`)."""
+        """`thread/list`; raises InvalidCursor (`invalid cursor: <c>`).
+
+        `model_providers` None (omitted on the wire) lists only `default_provider`, the configured
+        one, as 0.94 does; `[]` lists every provider.
+        """
+        providers = [self.default_provider] if model_providers is None else model_providers
         return await asyncio.to_thread(
             list_threads,
             self.codex_home,
             cursor=cursor,
             limit=limit,
             sort_key=sort_key,
-            model_providers=model_providers,
+            model_providers=providers,
             source_kinds=source_kinds,
             archived=archived,
             default_provider=self.default_provider,
