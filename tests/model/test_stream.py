@@ -163,3 +163,17 @@ async def test_closing_the_stream_early_releases_the_connection(
         stalled.release.set()
     events, error = await collect(client)
     assert error is None and isinstance(events[-1], Completed)
+
+
+async def test_concurrent_streams_share_one_client(
+    fake: FakeResponses, make_client: ClientFactory
+) -> None:
+    fake.enqueue(*(SseReply(message_events(f"reply {i}", chunks=4)) for i in range(4)))
+    client = make_client(provider(fake.base_url))
+    results = await asyncio.gather(*(collect(client) for _ in range(4)))
+    texts = sorted(
+        "".join(e.delta for e in events if isinstance(e, OutputTextDelta))
+        for events, error in results
+        if error is None
+    )
+    assert texts == [f"reply {i}" for i in range(4)]
