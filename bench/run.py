@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import roundtrip, startup  # noqa: E402
+from bench import roundtrip, startup, threadlist  # noqa: E402
 from bench.harness import Context, Figure, Server  # noqa: E402
 from bench.memory import MemorySampler  # noqa: E402
 from tests.kit.fake_responses import FakeResponses  # noqa: E402
@@ -39,6 +39,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest.md")
     parser.add_argument("--keep", action="store_true", help="keep the run directories")
     parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="rollouts for the thread/list group (default 10000; 0 skips it; quick 1000)",
+    )
+    parser.add_argument(
         "--pin-cpu",
         type=int,
         metavar="N",
@@ -52,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("repeats", 5, 1),
         ("requests", 1000, 200),
         ("warmup", 2.0, 0.5),
+        ("threads", 10_000, 1_000),
     ):
         if getattr(args, name) is None:
             setattr(args, name, fast if quick else full)
@@ -122,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx = Context(base=base, port=fake.port, sampler=MemorySampler())
             figures = startup.run(servers, ctx, args.spawns)
             figures += roundtrip.run(servers, ctx, args.repeats, args.requests, args.warmup)
+            if args.threads:
+                figures += threadlist.run(servers, ctx, count=args.threads, repeats=3)
             figures += memory_figures(ctx)
             model_calls = len(fake.requests)
     finally:
