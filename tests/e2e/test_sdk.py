@@ -5,11 +5,13 @@ handshake and the account methods, with the SDK's own response models validating
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from openai_codex.client import CodexClient, CodexConfig
 
-from tests.kit.home import RunHome
+from tests.kit.fake_responses import FakeResponses, SseReply, message_events
+from tests.kit.home import RunHome, make_home
 from tests.kit.servers import pycodex_argv
 
 
@@ -52,3 +54,26 @@ def test_sdk_thread_start_read_and_list(client: CodexClient, run_home: RunHome) 
     assert client.thread_list({}).data == []  # no user message yet: not listed, as 0.94
     ephemeral = client.thread_start({"ephemeral": True})
     assert ephemeral.thread.path is None and ephemeral.thread.ephemeral is True
+
+
+def test_sdk_completes_a_turn(tmp_path: Path) -> None:
+    """The issue's bar: OpenAI's SDK runs a whole turn against pycodex (fake model on loopback);
+    its models validate every notification it routes (items, deltas, completion)."""
+    with FakeResponses() as fake:
+        fake.enqueue(SseReply(message_events("Hello from pycodex", chunks=4)))
+        home = make_home(tmp_path / "sdk-turn", fake.port)
+        config = CodexConfig(
+            launch_args_override=tuple(pycodex_argv()),
+            env=home.env,
+            cwd=str(home.cwd),
+            client_name="sdk_e2e",
+        )
+        with CodexClient(config) as sdk:
+            sdk.initialize()
+            thread = sdk.thread_start({"cwd": str(home.cwd)}).thread
+            deltas = [d.delta for d in sdk.stream_text(thread.id, "Say hello.")]
+            assert "".join(deltas) == "Hello from pycodex"
+            assert len(deltas) == 4
+            read = sdk.thread_read(thread.id, include_turns=True).thread
+            assert len(read.turns) == 1
+            assert read.turns[0].status.value == "completed"

@@ -109,10 +109,18 @@ class StalledReply:
     events: Sequence[dict[str, Any]]
     stall: float = 30.0
     release: threading.Event = field(default_factory=threading.Event)
+    # Written after the pause, on the same stream: a reply that is slow, not cut.
+    after: Sequence[dict[str, Any]] = ()
 
     def send(self, handler: BaseHTTPRequestHandler) -> None:
         SseReply(self.events).send(handler)
         self.release.wait(self.stall)
+        try:
+            for event in self.after:
+                handler.wfile.write(sse_frame(event))
+                handler.wfile.flush()
+        except OSError:
+            pass  # the client went away during the pause (an interrupt)
 
 
 @dataclass

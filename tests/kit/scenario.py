@@ -164,16 +164,28 @@ def run_steps(
     """Play `steps` into a running session and return what went each way, in order."""
     transcript: Transcript = []
     names: dict[str, Any] = {}
+    waited = 0  # a wait step looks for its notification after the previous one's
     for step in steps:
         if "capture" in step:
             names[step["capture"]["name"]] = _capture(transcript, step["capture"])
             continue
         if "wait" in step:
             spec = step["wait"]
-            transcript.extend(
-                ("recv", m)
-                for m in session.wait_for_method(spec["method"], float(spec.get("timeout", 10)))
+            seen = next(
+                (
+                    i
+                    for i in range(waited, len(transcript))
+                    if transcript[i][0] == "recv"
+                    and isinstance(transcript[i][1], dict)
+                    and transcript[i][1].get("method") == spec["method"]
+                ),
+                None,
             )
+            if seen is None:
+                got = session.wait_for_method(spec["method"], float(spec.get("timeout", 10)))
+                transcript.extend(("recv", m) for m in got)
+                seen = len(transcript) - 1
+            waited = seen + 1
             continue
         if names:
             step = _substitute(step, names)

@@ -60,7 +60,9 @@ async def _serve(app: App, outcome: PreludeOutcome) -> None:
     serving = asyncio.create_task(connection.serve())
     # What start-up says (config warnings) leaves before the model import takes the GIL.
     await connection.wait_flushed()
-    preload_in_background("pycodex.auth.manager", "pycodex.auth.login", "pycodex.store")
+    preload_in_background(
+        "pycodex.auth.manager", "pycodex.auth.login", "pycodex.store", "pycodex.core.turn"
+    )
     await serving
 
 
@@ -85,7 +87,7 @@ def build_router(app: App) -> Router:
     """The router with every built handler registered; the rest answer "not implemented"."""
     from ..protocol.methods import CLIENT_REQUESTS
     from ..rpc.router import Router
-    from . import account, initialize, thread
+    from . import account, initialize, thread, turn
     from .validation import validate_now, validate_params
 
     def send_config_warnings() -> None:
@@ -102,5 +104,6 @@ def build_router(app: App) -> Router:
     )
     initialize.register(router, app)
     account.register(router, app)
-    thread.register(router, app)
+    threads = thread.register(router, app)
+    turn.register(router, app, threads)
     return router

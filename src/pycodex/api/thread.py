@@ -1,8 +1,8 @@
 """`thread/*` without turns: start, read, list, loaded/list, name/set, archive, unarchive.
 
 Threads live in the store (rollouts in CODEX_HOME) and, once started in this process, in the
-registry. Turns (`turn/start`), resume, fork and rollback come with the agent loop; until
-then they answer "not implemented yet" (rollback after checking `numTurns`).
+registry, where `api/turn.py` runs their turns. Resume, fork and rollback are not built yet:
+they answer "not implemented yet" (rollback after checking `numTurns`).
 """
 
 from __future__ import annotations
@@ -132,8 +132,10 @@ class _Threads:
         if not name:
             raise invalid_request("thread name must not be empty")
         thread_id = parse_thread_id(params.thread_id)
-        if self.registry.get(thread_id) is None:
+        loaded = self.registry.get(thread_id)
+        if loaded is None:
             raise invalid_request(f"thread not found: {thread_id}")
+        loaded.take_id()  # 0.94 spends a turn id on every thread operation (S13)
         await self.store.set_name(thread_id, name)
         after_response(
             lambda: self.app.notify(
@@ -147,8 +149,11 @@ class _Threads:
 
         thread_id = parse_thread_id(params.thread_id)
         loaded = self.registry.remove(thread_id)
-        if loaded is not None and loaded.writer is not None:
-            await loaded.writer.close()
+        if loaded is not None:
+            if loaded.task is not None:
+                loaded.task.cancel()
+            if loaded.writer is not None:
+                await loaded.writer.close()
         try:
             await self.store.archive(thread_id)
         except RolloutNotFound as exc:
@@ -200,7 +205,7 @@ def _wire_git(git: dict[str, Any] | None) -> dict[str, Any] | None:
     return wire_git_info(git)
 
 
-def register(router: Router, app: App) -> None:
+def register(router: Router, app: App) -> _Threads:
     h = _Threads(app)
     for method, handler in (
         ("thread/start", h.start),
@@ -213,3 +218,4 @@ def register(router: Router, app: App) -> None:
         ("thread/rollback", h.rollback),
     ):
         router.register(method, handler)
+    return h

@@ -46,6 +46,67 @@ class ThreadSettings:
         return dict(SANDBOX_POLICIES.get(self.sandbox_mode, SANDBOX_POLICIES["read-only"]))
 
 
+@dataclass(frozen=True, slots=True)
+class TokenTotals:
+    """Running token usage of a thread: the total and the last response's."""
+
+    total: Any = None  # model.events.TokenUsage
+    last: Any = None
+
+    def add(self, usage: Any) -> TokenTotals:
+        from ..model.events import TokenUsage
+
+        base = self.total or TokenUsage()
+        summed = TokenUsage(
+            input_tokens=base.input_tokens + usage.input_tokens,
+            cached_input_tokens=base.cached_input_tokens + usage.cached_input_tokens,
+            output_tokens=base.output_tokens + usage.output_tokens,
+            reasoning_output_tokens=base.reasoning_output_tokens + usage.reasoning_output_tokens,
+            total_tokens=base.total_tokens + usage.total_tokens,
+        )
+        return TokenTotals(summed, usage)
+
+    @staticmethod
+    def _wire(usage: Any) -> JsonObject:
+        return {
+            "totalTokens": usage.total_tokens,
+            "inputTokens": usage.input_tokens,
+            "cachedInputTokens": usage.cached_input_tokens,
+            "outputTokens": usage.output_tokens,
+            "reasoningOutputTokens": usage.reasoning_output_tokens,
+        }
+
+    @staticmethod
+    def _record(usage: Any) -> JsonObject:
+        return {
+            "input_tokens": usage.input_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "output_tokens": usage.output_tokens,
+            "reasoning_output_tokens": usage.reasoning_output_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+
+    def total_wire(self) -> JsonObject:
+        return self._wire(self.total)
+
+    def last_wire(self) -> JsonObject:
+        return self._wire(self.last)
+
+    def total_record(self) -> JsonObject:
+        return self._record(self.total)
+
+    def last_record(self) -> JsonObject:
+        return self._record(self.last)
+
+
+_NO_RATE_LIMITS: JsonObject = {
+    "primary": None,
+    "secondary": None,
+    "credits": None,
+    "planType": None,
+}
+
+
 @dataclass(slots=True)
 class LoadedThread:
     thread_id: str
@@ -57,6 +118,22 @@ class LoadedThread:
     preview: str = ""
     updated: datetime | None = None
     turns: list[JsonObject] = field(default_factory=list)
+    history: list[JsonObject] = field(default_factory=list)  # the model input so far
+    context_sent: bool = False
+    tokens: TokenTotals | None = None
+    rate_limits: Any = None  # auth.ratelimits.RateLimitSnapshot
+    running: Any = None  # core.turn.TurnRun of the turn in progress
+    task: Any = None  # its asyncio task
+    next_id: int = 0
+
+    def take_id(self) -> str:
+        """Turn ids count every operation on the thread (turns, name sets; S13)."""
+        value = str(self.next_id)
+        self.next_id += 1
+        return value
+
+    def rate_limits_wire(self) -> JsonObject:
+        return self.rate_limits.to_wire() if self.rate_limits is not None else dict(_NO_RATE_LIMITS)
 
     def to_wire(self, *, include_turns: bool = False, status: str = "idle") -> JsonObject:
         """v2 `Thread`, plus the fields newer clients require (status, ephemeral,
