@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import roundtrip, startup, threadlist  # noqa: E402
+from bench import roundtrip, startup, streaming, threadlist  # noqa: E402
 from bench.harness import Context, Figure, Server  # noqa: E402
 from bench.memory import MemorySampler  # noqa: E402
 from tests.kit.fake_responses import FakeResponses  # noqa: E402
@@ -38,6 +38,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", choices=[REFERENCE, PYCODEX], help="benchmark one server")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest.md")
     parser.add_argument("--keep", action="store_true", help="keep the run directories")
+    parser.add_argument(
+        "--deltas", type=int, metavar="N", help="deltas in the streaming turn (20000; 0 skips)"
+    )
+    parser.add_argument("--turns", type=int, help="streaming turns per server (3; quick 1)")
     parser.add_argument(
         "--threads",
         type=int,
@@ -59,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("requests", 1000, 200),
         ("warmup", 2.0, 0.5),
         ("threads", 10_000, 1_000),
+        ("deltas", 20_000, 2_000),
+        ("turns", 3, 1),
     ):
         if getattr(args, name) is None:
             setattr(args, name, fast if quick else full)
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx = Context(base=base, port=fake.port, sampler=MemorySampler())
             figures = startup.run(servers, ctx, args.spawns)
             figures += roundtrip.run(servers, ctx, args.repeats, args.requests, args.warmup)
+            if args.deltas:
+                figures += streaming.run(servers, ctx, deltas=args.deltas, repeats=args.turns)
             if args.threads:
                 figures += threadlist.run(servers, ctx, count=args.threads, repeats=3)
             figures += memory_figures(ctx)
