@@ -78,13 +78,15 @@ class TokenTotals:
 
     @staticmethod
     def _record(usage: Any) -> JsonObject:
-        return {
-            "input_tokens": usage.input_tokens,
-            "cached_input_tokens": usage.cached_input_tokens,
-            "output_tokens": usage.output_tokens,
-            "reasoning_output_tokens": usage.reasoning_output_tokens,
-            "total_tokens": usage.total_tokens,
-        }
+        from ..store.records import token_usage
+
+        return token_usage(
+            usage.input_tokens,
+            usage.cached_input_tokens,
+            usage.output_tokens,
+            usage.reasoning_output_tokens,
+            usage.total_tokens,
+        )
 
     def total_wire(self) -> JsonObject:
         return self._wire(self.total)
