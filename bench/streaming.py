@@ -8,7 +8,6 @@ are read and ignored, as a v2 client would.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -84,17 +83,20 @@ def run(
     turn = Figure("streaming: turn/start → turn/completed", "s")
     cpu = Figure("streaming: server CPU per delta (process tree)", "us")
     with FakeResponses() as fake:
-        sub = dataclasses.replace(ctx, port=fake.port)
-        for round_index in range(repeats):
-            for server in sub.alive(servers, round_index):
-                try:
-                    figures = _one_turn(server, sub, fake, deltas)
-                except Exception as exc:  # a failing server is reported, not fatal
-                    ctx.fail(server, exc)
-                    continue
-                rate.add(server.name, figures["rate"])
-                span.add(server.name, figures["span"])
-                turn.add(server.name, figures["turn"])
-                cpu.add(server.name, figures["cpu_per_delta"])
-    ctx.failures.update(sub.failures)
+        # This group's own fake model; run directories keep coming from the shared counter.
+        saved_port, ctx.port = ctx.port, fake.port
+        try:
+            for round_index in range(repeats):
+                for server in ctx.alive(servers, round_index):
+                    try:
+                        figures = _one_turn(server, ctx, fake, deltas)
+                    except Exception as exc:  # a failing server is reported, not fatal
+                        ctx.fail(server, exc)
+                        continue
+                    rate.add(server.name, figures["rate"])
+                    span.add(server.name, figures["span"])
+                    turn.add(server.name, figures["turn"])
+                    cpu.add(server.name, figures["cpu_per_delta"])
+        finally:
+            ctx.port = saved_port
     return [rate, span, turn, cpu]
