@@ -143,3 +143,37 @@ def test_rollout_records_the_turn(server: Checked, home: RunHome) -> None:
     assert ("turn_context", None) in kinds
     assert ("event_msg", "agent_message") in kinds
     assert kinds[-1] == ("event_msg", "token_count")
+
+
+def test_history_survives_a_restart(home: RunHome, fake: FakeResponses, tmp_path: Path) -> None:
+    """A new process resumes the thread from its rollout; the next model request carries the
+    earlier turn, then the initial context again (S15), then the new message."""
+    first = Checked(pycodex_argv(), env=home.env, cwd=home.cwd, stderr_path=tmp_path / "a.txt")
+    first.send(INIT)
+    first.wait_for_response(0)
+    thread_id = start_thread(first)
+    fake.enqueue(SseReply(message_events("remembered answer")))
+    start_turn(first, 2, thread_id, "remember this")
+    first.wait_for_method("turn/completed")
+    first.close()
+    first.validate_all()
+
+    second = Checked(pycodex_argv(), env=home.env, cwd=home.cwd, stderr_path=tmp_path / "b.txt")
+    second.send(INIT)
+    second.wait_for_response(0)
+    second.send({"id": 1, "method": "thread/resume", "params": {"threadId": thread_id}})
+    resumed = second.wait_for_response(1)["result"]["thread"]
+    assert [t["status"] for t in resumed["turns"]] == ["completed"]
+    start_turn(second, 2, thread_id, "what did I say?")
+    assert second.wait_for_method("turn/completed")[-1]["params"]["turn"]["id"] == "0"
+    second.close()
+    second.validate_all()
+    texts = [
+        part.get("text", "")
+        for item in fake.requests[-1].json()["input"]
+        for part in item.get("content") or []
+    ]
+    joined = "\n".join(texts)
+    assert joined.index("remember this") < joined.index("remembered answer")
+    assert joined.index("remembered answer") < joined.rindex("<environment_context>")
+    assert texts[-1] == "what did I say?"

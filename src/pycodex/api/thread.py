@@ -1,8 +1,8 @@
 """`thread/*` without turns: start, read, list, loaded/list, name/set, archive, unarchive.
 
 Threads live in the store (rollouts in CODEX_HOME) and, once started in this process, in the
-registry, where `api/turn.py` runs their turns. Resume, fork and rollback are not built yet:
-they answer "not implemented yet" (rollback after checking `numTurns`).
+registry, where `api/turn.py` runs their turns. Rollback is not built yet: it answers "not
+implemented yet" after checking `numTurns`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .app import App
 from .ids import parse_thread_id
 
 if TYPE_CHECKING:
-    from ..core.threads import ThreadRegistry
+    from ..core.threads import LoadedThread, ThreadRegistry, ThreadSettings
     from ..rpc.router import Router
     from ..store import ThreadStore
 
@@ -88,6 +88,82 @@ class _Threads:
         self.registry.add(thread)
         result = thread.start_result()
         after_response(lambda: self.app.notify("thread/started", {"thread": result["thread"]}))
+        return result
+
+    async def _load(
+        self, thread_id: str, path: Path, settings: ThreadSettings, writer: Any
+    ) -> LoadedThread:
+        """A LoadedThread over a stored rollout: its turns, model input and token usage."""
+        import asyncio
+        from datetime import UTC, datetime
+
+        from ..core.threads import LoadedThread, totals_from_records
+        from ..store.replay import read_records
+
+        summary, replay = await self.store.read(path)
+        records = await asyncio.to_thread(read_records, path)
+        created = datetime.fromtimestamp(summary.created_at if summary else 0, UTC)
+        thread = LoadedThread(
+            thread_id=thread_id,
+            settings=settings,
+            created=created,
+            path=path,
+            git_info=summary.git_info if summary else None,
+            writer=writer,
+            preview=replay.preview,
+        )
+        thread.turns = list(replay.turns)
+        thread.history = list(replay.history)
+        thread.tokens = totals_from_records(records)
+        # context_sent stays False: 0.94 sends the initial context again after a resume or a
+        # fork (S15), so the first turn re-injects it after the stored history.
+        return thread
+
+    async def resume(self, params: Any) -> dict[str, Any]:
+        thread_id = parse_thread_id(params.thread_id)
+        current = self.registry.get(thread_id)
+        if current is not None and current.running is not None:
+            return {**current.start_result(), "thread": current.to_wire(include_turns=True)}
+        path = Path(params.path) if params.path else await self.store.find(thread_id)
+        if path is None:
+            raise invalid_request(f"no rollout found for thread id {thread_id}")
+        if current is not None and current.writer is not None:
+            await current.writer.close()
+        writer = await self.store.reopen(path)
+        thread = await self._load(thread_id, path, self._settings(params), writer)
+        self.registry.add(thread)
+        result = thread.start_result()
+        result["thread"] = thread.to_wire(include_turns=True)
+        return result
+
+    async def fork(self, params: Any) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from ..store import records
+
+        source_id = parse_thread_id(params.thread_id)
+        source = Path(params.path) if params.path else await self.store.find(source_id)
+        if source is None:
+            raise invalid_request(f"no rollout found for thread id {source_id}")
+        settings = self._settings(params)
+        thread_id = str(records.uuid7())
+        writer = await self.store.fork(
+            source,
+            thread_id=thread_id,
+            forked_from_id=source_id,
+            created=datetime.now(UTC),
+            cwd=settings.cwd,
+            originator=self.app.originator,
+            model_provider=settings.model_provider,
+            base_instructions=settings.base_instructions,
+            git=records.git_info(Path(settings.cwd)),
+        )
+        thread = await self._load(thread_id, writer.path, settings, writer)
+        self.registry.add(thread)
+        result = thread.start_result()
+        result["thread"] = thread.to_wire(include_turns=True)
+        started = {"thread": result["thread"]}
+        after_response(lambda: self.app.notify("thread/started", started))
         return result
 
     async def read(self, params: Any) -> dict[str, Any]:
@@ -179,7 +255,7 @@ class _Threads:
         raise not_implemented("thread/rollback")
 
     # -- settings -------------------------------------------------------------------------
-    def _settings(self, params: Any) -> Any:
+    def _settings(self, params: Any) -> ThreadSettings:
         """Config (file, profile, `-c`, the request's `config`), then the explicit params."""
         from ..config.model import load
         from ..core.instructions import BASE_INSTRUCTIONS
@@ -216,6 +292,8 @@ def register(router: Router, app: App) -> _Threads:
         ("thread/archive", h.archive),
         ("thread/unarchive", h.unarchive),
         ("thread/rollback", h.rollback),
+        ("thread/resume", h.resume),
+        ("thread/fork", h.fork),
     ):
         router.register(method, handler)
     return h

@@ -101,6 +101,26 @@ class TokenTotals:
         return self._record(self.last)
 
 
+def totals_from_records(records: list[JsonObject]) -> TokenTotals | None:
+    """The token usage a rollout last recorded (resume and fork carry it on, as 0.94)."""
+    from ..model.events import TokenUsage
+
+    for record in reversed(records):
+        payload = record.get("payload") or {}
+        if record.get("type") == "event_msg" and payload.get("type") == "token_count":
+            info = payload.get("info")
+            if not isinstance(info, dict):
+                return None
+            total, last = info.get("total_token_usage"), info.get("last_token_usage")
+            if not isinstance(total, dict):
+                return None
+            return TokenTotals(
+                TokenUsage.from_record(total),
+                TokenUsage.from_record(last if isinstance(last, dict) else total),
+            )
+    return None
+
+
 _NO_RATE_LIMITS: JsonObject = {
     "primary": None,
     "secondary": None,

@@ -35,6 +35,17 @@ class TokenUsage:
             total_tokens=int(usage.get("total_tokens") or 0),
         )
 
+    @classmethod
+    def from_record(cls, usage: dict[str, Any]) -> TokenUsage:
+        """A rollout `token_count` usage object (snake_case, flat)."""
+        return cls(
+            input_tokens=int(usage.get("input_tokens") or 0),
+            cached_input_tokens=int(usage.get("cached_input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+            reasoning_output_tokens=int(usage.get("reasoning_output_tokens") or 0),
+            total_tokens=int(usage.get("total_tokens") or 0),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Created:
