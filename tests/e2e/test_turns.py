@@ -177,3 +177,36 @@ def test_history_survives_a_restart(home: RunHome, fake: FakeResponses, tmp_path
     assert joined.index("remember this") < joined.index("remembered answer")
     assert joined.index("remembered answer") < joined.rindex("<environment_context>")
     assert texts[-1] == "what did I say?"
+
+
+def test_rollback_drops_turns_from_history_and_disk(
+    server: Checked, fake: FakeResponses, home: RunHome
+) -> None:
+    thread_id = start_thread(server)
+    fake.enqueue(
+        SseReply(message_events("kept answer")), SseReply(message_events("dropped answer"))
+    )
+    start_turn(server, 2, thread_id, "kept question")
+    server.wait_for_method("turn/completed")
+    start_turn(server, 3, thread_id, "dropped question")
+    server.wait_for_method("turn/completed")
+    server.send(
+        {"id": 4, "method": "thread/rollback", "params": {"threadId": thread_id, "numTurns": 1}}
+    )
+    reply = server.wait_for_response(4)["result"]["thread"]
+    assert [t["items"][0]["content"][0]["text"] for t in reply["turns"]] == ["kept question"]
+    usage = next(
+        m
+        for m in server.messages
+        if m.get("method") == "thread/tokenUsage/updated" and m["params"]["turnId"] == "2"
+    )
+    assert usage["params"]["tokenUsage"]["total"]["totalTokens"] == 220
+    start_turn(server, 5, thread_id, "after the rollback")
+    server.wait_for_method("turn/completed")
+    sent = json.dumps(fake.requests[-1].json()["input"])
+    assert "kept answer" in sent and "dropped question" not in sent and "dropped answer" not in sent
+    server.send(
+        {"id": 6, "method": "thread/read", "params": {"threadId": thread_id, "includeTurns": True}}
+    )
+    turns = server.wait_for_response(6)["result"]["thread"]["turns"]
+    assert len(turns) == 2  # the kept turn and the one after the rollback, read from disk

@@ -1,8 +1,7 @@
 """`thread/*` without turns: start, read, list, loaded/list, name/set, archive, unarchive.
 
 Threads live in the store (rollouts in CODEX_HOME) and, once started in this process, in the
-registry, where `api/turn.py` runs their turns. Rollback is not built yet: it answers "not
-implemented yet" after checking `numTurns`.
+registry, where `api/turn.py` runs their turns.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..rpc.connection import after_response
-from ..rpc.errors import invalid_request, not_implemented
+from ..rpc.errors import invalid_request
 from .app import App
 from .ids import parse_thread_id
 
@@ -247,12 +246,55 @@ class _Threads:
         return {"thread": self._wire(summary)}
 
     async def rollback(self, params: Any) -> dict[str, Any]:
+        import json
+
+        from ..core.threads import TokenTotals
+        from ..model.events import TokenUsage
+        from ..store import records
+
         if params.num_turns < 1:
             raise invalid_request("numTurns must be >= 1")
         thread_id = parse_thread_id(params.thread_id)
-        if self.registry.get(thread_id) is None:
+        thread = self.registry.get(thread_id)
+        if thread is None:
             raise invalid_request(f"thread not found: {thread_id}")
-        raise not_implemented("thread/rollback")
+        if thread.running is not None:
+            raise invalid_request("rollback already in progress for this thread")
+        if thread.writer is None or thread.path is None:
+            raise invalid_request("thread has no persisted rollout")
+        op_id = thread.take_id()  # a rollback spends a turn id too (S13)
+        await thread.writer.append(records.thread_rolled_back(params.num_turns))
+        _, replay = await self.store.read(thread.path)
+        thread.turns = list(replay.turns)
+        thread.history = list(replay.history)
+        # Like 0.94, report an estimate of what the next prompt (instructions and remaining
+        # history) costs as `last`, at about 4 bytes a token; the totals stay what was spent.
+        prompt = len(thread.settings.base_instructions)
+        size = (prompt + sum(len(json.dumps(item)) for item in thread.history)) // 4
+        estimate = TokenUsage(total_tokens=size)
+        totals = thread.tokens or TokenTotals(TokenUsage(), estimate)
+        thread.tokens = TokenTotals(totals.total, estimate)
+        await thread.writer.append(
+            records.token_count(
+                thread.tokens.total_record(),
+                thread.tokens.last_record(),
+                model_context_window=258_400,
+            )
+        )
+        self.app.notify(
+            "thread/tokenUsage/updated",
+            {
+                "threadId": thread_id,
+                "turnId": op_id,
+                "tokenUsage": {
+                    "total": thread.tokens.total_wire(),
+                    "last": thread.tokens.last_wire(),
+                    "modelContextWindow": 258_400,
+                },
+            },
+        )
+        self.app.notify("account/rateLimits/updated", {"rateLimits": thread.rate_limits_wire()})
+        return {"thread": thread.to_wire(include_turns=True)}
 
     # -- settings -------------------------------------------------------------------------
     def _settings(self, params: Any) -> ThreadSettings:
