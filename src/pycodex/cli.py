@@ -21,6 +21,9 @@ usage:
       Serve the Codex app-server protocol (JSONL JSON-RPC) on stdin/stdout.
   pycodex app-server generate-json-schema --out DIR
       Write the JSON Schema of the protocol pycodex speaks into DIR.
+  pycodex exec [--json] [-m MODEL] [-C DIR] [-c key=value]... PROMPT
+      Run one turn in this process and print it (the answer alone on stdout);
+      --json prints the JSONL events of `codex exec --json`.
   pycodex --version
 
   -c, --config key=value   override a config.toml value (dotted key; value parsed as TOML,
@@ -95,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"pycodex {__version__} (Codex app-server protocol {PROTOCOL_VERSION})\n")
         return 0
     command, rest = args[0], args[1:]
+    if command == "exec":
+        from .exec import main as exec_main
+
+        return exec_main(rest)
     if command != "app-server":
         sys.stderr.write(f"pycodex: unknown command {command!r}\n\n{USAGE}")
         return 2

@@ -7,7 +7,6 @@ v2 notifications, v1 methods only v1 ones, as in the reference.
 from __future__ import annotations
 
 import functools
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -36,22 +35,8 @@ def build_auth_manager(app: App) -> AuthManager:
     """The AuthManager for this connection, configured from config.toml and `-c`."""
     from ..auth.credentials import AuthSettings, ExternalRefreshError
     from ..auth.manager import AuthManager
-    from ..auth.refresh import DEFAULT_ISSUER
 
-    config = app.config
-    store = config.cli_auth_credentials_store
-    forced = config.forced_login_method
-    settings = AuthSettings(
-        codex_home=config.codex_home,
-        credentials_store=store,  # type: ignore[arg-type]  # validated by the config loader
-        forced_login_method=forced,  # type: ignore[arg-type]
-        forced_chatgpt_workspace_id=config.forced_chatgpt_workspace_id,
-        chatgpt_base_url=config.chatgpt_base_url,
-        issuer=str(config.pycodex("auth_issuer", DEFAULT_ISSUER)),
-        refresh_token_url_override=os.environ.get("CODEX_REFRESH_TOKEN_URL_OVERRIDE") or None,
-        external_refresh_timeout=float(config.pycodex("external_refresh_timeout_ms", 10_000))
-        / 1000,
-    )
+    settings = AuthSettings.from_config(app.config)
 
     async def request_external_refresh(reason: str, previous: str | None) -> dict[str, Any]:
         if app.outgoing is None:

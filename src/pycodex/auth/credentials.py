@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pycodex.auth.refresh import DEFAULT_ISSUER, refresh_url
 from pycodex.auth.storage import AuthDotJson, CredentialsStoreMode, StoredAuthMode
 from pycodex.auth.tokens import TokenData
+
+if TYPE_CHECKING:
+    from pycodex.config.model import Config
 
 DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/"
 DEFAULT_EXTERNAL_REFRESH_TIMEOUT = 10.0
@@ -96,6 +99,21 @@ class AuthSettings:
         }
         values.update(overrides)
         return cls(**values)
+
+    @classmethod
+    def from_config(cls, config: Config) -> AuthSettings:
+        """The settings config.toml and `-c` give (plus CODEX_REFRESH_TOKEN_URL_OVERRIDE)."""
+        timeout_ms = float(config.pycodex("external_refresh_timeout_ms", 10_000))
+        return cls(
+            codex_home=config.codex_home,
+            credentials_store=config.cli_auth_credentials_store,  # type: ignore[arg-type]
+            forced_login_method=config.forced_login_method,  # type: ignore[arg-type]
+            forced_chatgpt_workspace_id=config.forced_chatgpt_workspace_id,
+            chatgpt_base_url=config.chatgpt_base_url,
+            issuer=str(config.pycodex("auth_issuer", DEFAULT_ISSUER)),
+            refresh_token_url_override=os.environ.get("CODEX_REFRESH_TOKEN_URL_OVERRIDE") or None,
+            external_refresh_timeout=timeout_ms / 1000,
+        )
 
     @property
     def refresh_url(self) -> str:
