@@ -36,7 +36,7 @@ def run(
     """Raw and normalised transcripts, and the model endpoint calls the server made."""
     with FakeResponses() as fake:
         home = make_home(root, fake.port, **scenario.home)
-        raw = run_scenario(scenario, argv, home)
+        raw = run_scenario(scenario, argv, home, fake=fake)
     # The reference refreshes its model list (`GET …/models`) in the background when it can;
     # that is `model/list`'s business (not built yet), not a turn's, so only the calls a
     # scenario causes are compared.

@@ -394,3 +394,16 @@ def test_capture_and_substitute_names() -> None:
     }
     with pytest.raises(AssertionError):
         _capture(transcript, {"name": "X", "reply": 9, "path": "result"})
+
+
+def test_wording_improvement_swaps_only_the_declared_text() -> None:
+    from tests.kit.compare import compare
+    from tests.kit.scenario import Improvement
+
+    send = ("send", {"id": 1, "method": "m"})
+    ref = [send, ("recv", {"method": "error", "params": {"message": "theirs"}})]
+    ours = [send, ("recv", {"method": "error", "params": {"message": "ours"}})]
+    wording = Improvement("w", 1, wording={"reference": "theirs", "pycodex": "ours"})
+    assert compare(ref, ours, [wording]).equal
+    other = [send, ("recv", {"method": "error", "params": {"message": "something else"}})]
+    assert not compare(ref, other, [wording]).equal

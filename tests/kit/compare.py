@@ -86,6 +86,30 @@ class Comparison:
         return "\n".join([*self.problems, *diff])
 
 
+def _count_text(value: Any, text: str) -> int:
+    if isinstance(value, str):
+        return int(value == text)
+    if isinstance(value, dict):
+        return sum(_count_text(v, text) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_text(v, text) for v in value)
+    return 0
+
+
+def _swap_text(value: Any, ours: str, theirs: str, found: list[int]) -> Any:
+    """`value` with every string equal to `ours` replaced by `theirs` (counted in found[1])."""
+    if isinstance(value, str):
+        if value == ours:
+            found[1] += 1
+            return theirs
+        return value
+    if isinstance(value, dict):
+        return {k: _swap_text(v, ours, theirs, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap_text(v, ours, theirs, found) for v in value]
+    return value
+
+
 def _apply(
     improvement: Improvement, ref: list[Exchange], py: list[Exchange], problems: list[str]
 ) -> None:
@@ -99,6 +123,21 @@ def _apply(
                     removed += _remove_path(message, field.split(".")) if kind == "recv" else 0
         if not removed:
             problems.append(f"{label}: pycodex sent none of {list(improvement.extra_fields)}")
+    if improvement.wording is not None:
+        theirs, ours = improvement.wording["reference"], improvement.wording["pycodex"]
+        found = [0, 0]
+        for index in indices:
+            for kind, message in ref[index][1]:
+                found[0] += _count_text(message, theirs) if kind == "recv" else 0
+            py[index] = (
+                py[index][0],
+                [
+                    (kind, _swap_text(message, ours, theirs, found) if kind == "recv" else message)
+                    for kind, message in py[index][1]
+                ],
+            )
+        if not found[0] or not found[1]:
+            problems.append(f"{label}: the declared wording is no longer sent by both sides")
     if improvement.reference is not None:
         index = indices[0]
         for side, exchanges, declared in (

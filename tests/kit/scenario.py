@@ -24,6 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.kit.fake_responses import (
+    FakeResponses,
+    Reply,
+    SseReply,
+    StatusReply,
+    failed_event,
+    message_events,
+)
 from tests.kit.home import RunHome
 from tests.kit.session import Session
 
@@ -45,8 +53,13 @@ _STEP_KEYS: dict[str, frozenset[str]] = {
     "capture": frozenset({"capture"}),
     # {"wait": {"method": "turn/completed", "timeout": 10}}: until that notification arrives.
     "wait": frozenset({"wait"}),
+    # {"fake": {...}}: queue the next reply of the fake Responses API (see `fake_reply`).
+    "fake": frozenset({"fake"}),
+    # {"answer": {"method": M, "result": R}} or {..., "error": E} or {..., "ignore": true}:
+    # how the client answers the server's requests of method M from now on.
+    "answer": frozenset({"answer"}),
     "improvement": frozenset(
-        {"improvement", "scope", "extra_fields", "reference", "pycodex", "comment"}
+        {"improvement", "scope", "extra_fields", "reference", "pycodex", "wording", "comment"}
     ),
 }
 
@@ -63,6 +76,8 @@ class Improvement:
     extra_fields: tuple[str, ...] = ()
     reference: list[Any] | None = None
     pycodex: list[Any] | None = None
+    # {"reference": text, "pycodex": text}: the same message worded differently on purpose.
+    wording: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,12 +122,15 @@ def _improvement(step: dict[str, Any], exchange: int, where: str) -> Improvement
     scope = step.get("scope", "exchange")
     extra = tuple(step.get("extra_fields", ()))
     replaced = ("reference" in step, "pycodex" in step)
+    wording = step.get("wording")
+    if wording is not None and set(wording) != {"reference", "pycodex"}:
+        raise ValueError(f"{where}: wording takes {{reference, pycodex}} strings")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{where}: an improvement needs the README entry name")
     if scope not in ("exchange", "scenario"):
         raise ValueError(f"{where}: scope must be 'exchange' or 'scenario'")
-    if replaced[0] != replaced[1] or (not extra and not replaced[0]):
-        raise ValueError(f"{where}: give extra_fields, or both reference and pycodex")
+    if replaced[0] != replaced[1] or (not extra and not replaced[0] and wording is None):
+        raise ValueError(f"{where}: give extra_fields, wording, or both reference and pycodex")
     if scope == "scenario" and replaced[0]:
         raise ValueError(f"{where}: reference/pycodex lists apply to one exchange only")
     return Improvement(
@@ -121,6 +139,7 @@ def _improvement(step: dict[str, Any], exchange: int, where: str) -> Improvement
         extra_fields=extra,
         reference=step.get("reference"),
         pycodex=step.get("pycodex"),
+        wording=wording,
     )
 
 
@@ -160,12 +179,21 @@ def run_steps(
     *,
     reply_timeout: float = 10.0,
     settle: float = 0.05,
+    fake: FakeResponses | None = None,
 ) -> Transcript:
     """Play `steps` into a running session and return what went each way, in order."""
     transcript: Transcript = []
     names: dict[str, Any] = {}
     waited = 0  # a wait step looks for its notification after the previous one's
     for step in steps:
+        if "fake" in step:
+            if fake is None:
+                raise AssertionError("a fake step needs the run's FakeResponses")
+            fake.enqueue(fake_reply(step["fake"]))
+            continue
+        if "answer" in step:
+            session.answer_requests(step["answer"])
+            continue
         if "capture" in step:
             names[step["capture"]["name"]] = _capture(transcript, step["capture"])
             continue
@@ -220,6 +248,27 @@ def run_steps(
     return transcript
 
 
+def fake_reply(spec: dict[str, Any]) -> Reply:
+    """A scripted model reply from a scenario step:
+    {"message": text, "chunks": n} · {"status": code, "body": text} ·
+    {"cut": true} (the message, then the stream ends without response.completed) ·
+    {"failed": text} (response.failed)."""
+    if "status" in spec:
+        return StatusReply(int(spec["status"]), str(spec.get("body", "")))
+    if spec.get("cut"):
+        return SseReply(message_events(str(spec.get("message", "ok")))[:-1])
+    if "failed" in spec:
+        return SseReply(
+            [
+                {"type": "response.created", "response": {"id": "resp_1"}},
+                failed_event(str(spec["failed"])),
+            ]
+        )
+    return SseReply(
+        message_events(str(spec.get("message", "ok")), chunks=int(spec.get("chunks", 1)))
+    )
+
+
 def _capture(transcript: Transcript, spec: dict[str, Any]) -> Any:
     """The value at `path` in the answer to request `reply`, from what was received so far."""
     for kind, message in transcript:
@@ -246,14 +295,18 @@ def _substitute(value: Any, names: dict[str, Any]) -> Any:
 
 
 def run_scenario(
-    scenario: Scenario, argv: Sequence[str], run_home: RunHome, **options: float
+    scenario: Scenario,
+    argv: Sequence[str],
+    run_home: RunHome,
+    fake: FakeResponses | None = None,
+    **options: float,
 ) -> Transcript:
     """Start the server in `run_home`, play the scenario, and require a clean exit on EOF."""
     session = Session(
         argv, env=run_home.env, cwd=run_home.cwd, stderr_path=run_home.root / "stderr.log"
     )
     try:
-        transcript = run_steps(session, scenario.steps, **options)
+        transcript = run_steps(session, scenario.steps, fake=fake, **options)
     except BaseException:
         session.kill()
         raise

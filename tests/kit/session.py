@@ -49,6 +49,8 @@ class Session:
         self.protocol_errors: list[str] = []
         self._cursor = 0
         self._cond = threading.Condition()
+        self._write_lock = threading.Lock()
+        self._answers: dict[str, dict[str, Any]] = {}
         self._eof = False
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
@@ -78,9 +80,33 @@ class Session:
                 else:
                     self.messages.append(message)
                 self._cond.notify_all()
+            if not error:
+                self._maybe_answer(message)
         with self._cond:
             self._eof = True
             self._cond.notify_all()
+
+    # -- answering the server's requests ---------------------------------------------------
+
+    def answer_requests(self, rule: dict[str, Any]) -> None:
+        """From now on answer server requests of `rule["method"]` with its `result` or
+        `error`, or not at all (`ignore`), as the client of a scenario would."""
+        self._answers[str(rule["method"])] = rule
+
+    def _maybe_answer(self, message: Any) -> None:
+        if not (isinstance(message, dict) and "id" in message and "method" in message):
+            return
+        rule = self._answers.get(message["method"])
+        if rule is None or rule.get("ignore"):
+            return
+        reply: dict[str, Any] = {"id": message["id"]}
+        if "error" in rule:
+            reply["error"] = rule["error"]
+        else:
+            reply["result"] = rule.get("result")
+        # If the server has gone, the test sees that elsewhere.
+        with contextlib.suppress(AssertionError):
+            self.send(reply)
 
     # -- sending -------------------------------------------------------------------------
 
@@ -92,8 +118,9 @@ class Session:
         """Write `data` and a newline exactly as given (it may be anything but a JSON message)."""
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(data + b"\n")
-            self.proc.stdin.flush()
+            with self._write_lock:
+                self.proc.stdin.write(data + b"\n")
+                self.proc.stdin.flush()
         except BrokenPipeError:
             raise AssertionError(f"server closed its stdin{self.failure_context()}") from None
 

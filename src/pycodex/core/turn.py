@@ -191,9 +191,7 @@ class TurnRun:
                 )
             ),
         ]
-        rollout.append(self._token_count())
         await self._append(*rollout)
-        self._usage_notes()
 
     def _token_count(self) -> records.RolloutItem:
         totals = self.thread.tokens
@@ -303,7 +301,11 @@ class TurnRun:
             await self._append(self._token_count())
             self._usage_notes()
         elif isinstance(event, RateLimits):
+            # 0.94 records a token_count as each response's headers arrive (so not at all when
+            # the request fails): usage so far, once known, then the rate limits.
             thread.rate_limits = event.snapshot.carry_credits(thread.rate_limits)
+            await self._append(self._token_count())
+            self._usage_notes()
         elif isinstance(event, Retrying):
             self.note(
                 "error",
