@@ -210,3 +210,39 @@ def test_rollback_drops_turns_from_history_and_disk(
     )
     turns = server.wait_for_response(6)["result"]["thread"]["turns"]
     assert len(turns) == 2  # the kept turn and the one after the rollback, read from disk
+
+
+def test_turn_overrides_reach_the_model_request(
+    server: Checked, fake: FakeResponses, tmp_path: Path
+) -> None:
+    image = tmp_path / "dot.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n fake png bytes")
+    schema = {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]}
+    thread_id = start_thread(server)
+    server.send(
+        {
+            "id": 2,
+            "method": "turn/start",
+            "params": {
+                "threadId": thread_id,
+                "input": [
+                    {"type": "text", "text": "look"},
+                    {"type": "localImage", "path": str(image)},
+                ],
+                "model": "gpt-5.1-codex-max",
+                "effort": "high",
+                "summary": "detailed",
+                "outputSchema": schema,
+                "sandboxPolicy": {"type": "dangerFullAccess"},
+            },
+        }
+    )
+    server.wait_for_response(2)
+    server.wait_for_method("turn/completed")
+    body = fake.requests[-1].json()
+    assert body["model"] == "gpt-5.1-codex-max"
+    assert body["reasoning"] == {"effort": "high", "summary": "detailed"}
+    assert body["text"]["format"]["schema"] == schema
+    user = body["input"][-1]["content"]
+    assert user[1]["image_url"].startswith("data:image/png;base64,")
+    assert "danger-full-access" in json.dumps(body["input"])

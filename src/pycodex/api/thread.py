@@ -312,6 +312,7 @@ class _Threads:
             approval_policy=params.approval_policy or config.approval_policy,
             sandbox_mode=params.sandbox or config.sandbox_mode,
             reasoning_effort=config.model_reasoning_effort,
+            reasoning_summary=config.model_reasoning_summary,
             base_instructions=params.base_instructions or BASE_INSTRUCTIONS,
             developer_instructions=params.developer_instructions,
         )

@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from .thread import _Threads
 
 
+# v2 SandboxPolicy `type` → the sandbox mode the thread runs with (externalSandbox: the host
+# sandboxes, so nothing more is restricted here).
+_SANDBOX_MODES = {
+    "readOnly": "read-only",
+    "workspaceWrite": "workspace-write",
+    "dangerFullAccess": "danger-full-access",
+    "externalSandbox": "danger-full-access",
+}
+
+
 class _Turns:
     def __init__(self, app: App, threads: _Threads) -> None:
         self.app = app
@@ -66,7 +76,12 @@ class _Turns:
         self._apply_overrides(thread, params)
         turn_id = thread.take_id()
         run = TurnRun(
-            thread, turn_id, inputs, self._client(thread.settings.model_provider), self.app.notify
+            thread,
+            turn_id,
+            inputs,
+            self._client(thread.settings.model_provider),
+            self.app.notify,
+            output_schema=params.output_schema,
         )
         thread.running = run
 
@@ -99,6 +114,11 @@ class _Turns:
             s.approval_policy = params.approval_policy
         if params.cwd:
             s.cwd = params.cwd
+        if params.summary:
+            s.reasoning_summary = params.summary
+        if params.sandbox_policy is not None:
+            kind = params.sandbox_policy.model_dump(by_alias=True).get("type")
+            s.sandbox_mode = _SANDBOX_MODES.get(kind, s.sandbox_mode)
 
 
 def register(router: Router, app: App, threads: _Threads) -> None:

@@ -40,6 +40,7 @@ class ThreadSettings:
     reasoning_effort: str | None
     base_instructions: str
     developer_instructions: str | None = None
+    reasoning_summary: str | None = None
 
     @property
     def sandbox_policy(self) -> JsonObject:
@@ -157,9 +158,12 @@ class LoadedThread:
     def rate_limits_wire(self) -> JsonObject:
         return self.rate_limits.to_wire() if self.rate_limits is not None else dict(_NO_RATE_LIMITS)
 
-    def to_wire(self, *, include_turns: bool = False, status: str = "idle") -> JsonObject:
+    def to_wire(self, *, include_turns: bool = False) -> JsonObject:
         """v2 `Thread`, plus the fields newer clients require (status, ephemeral,
         sessionId), which stay valid against the 0.94 schema."""
+        status: JsonObject = (
+            {"type": "active", "activeFlags": []} if self.running is not None else {"type": "idle"}
+        )
         created = int(self.created.timestamp())
         updated = int(self.updated.timestamp()) if self.updated else created
         return {
@@ -174,7 +178,7 @@ class LoadedThread:
             "source": "vscode",
             "gitInfo": self.git_info,
             "turns": list(self.turns) if include_turns else [],
-            "status": {"type": status},
+            "status": status,
             "ephemeral": self.path is None,
             "sessionId": self.thread_id,
         }

@@ -71,7 +71,23 @@ def model_input(inputs: list[JsonObject]) -> JsonObject:
             parts.append({"type": "input_text", "text": item["text"]})
         elif kind == "image":
             parts.append({"type": "input_image", "image_url": item["url"]})
+        elif kind == "localImage":
+            parts.append({"type": "input_image", "image_url": local_image_url(item["path"])})
     return {"type": "message", "role": "user", "content": parts}
+
+
+def local_image_url(path: str) -> str:
+    """A local image as the data URL the Responses API takes (a missing file says so)."""
+    import base64
+    import mimetypes
+    from pathlib import Path
+
+    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read image {path}: {exc.strerror or exc}") from None
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 def _text_of(item: JsonObject) -> str:
@@ -92,12 +108,14 @@ class TurnRun:
         inputs: list[JsonObject],
         client: ModelClient,
         emit: Emit,
+        output_schema: JsonObject | None = None,
     ) -> None:
         self.thread = thread
         self.turn_id = turn_id
         self.inputs = inputs
         self.client = client
         self._emit = emit
+        self.output_schema = output_schema
         self.pending: list[list[JsonObject]] = []  # input injected while running (decisions)
         self._open: JsonObject | None = None  # the agent message being streamed
         self._open_text: list[str] = []
@@ -227,7 +245,8 @@ class TurnRun:
             instructions=s.base_instructions,
             input=list(thread.history),
             thread_id=thread.thread_id,
-            reasoning=reasoning_for(s.model, s.reasoning_effort, None),
+            reasoning=reasoning_for(s.model, s.reasoning_effort, s.reasoning_summary),
+            output_schema=self.output_schema,
         )
         stream = self.client.stream(request)
         try:

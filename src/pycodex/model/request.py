@@ -50,6 +50,8 @@ class ModelRequest:
     tools: list[dict[str, Any]] = field(default_factory=list)
     parallel_tool_calls: bool = True
     reasoning: Reasoning | None = None
+    # turn/start `outputSchema`: the final answer must be JSON matching it.
+    output_schema: dict[str, Any] | None = None
 
 
 def request_body(request: ModelRequest) -> dict[str, Any]:
@@ -68,6 +70,15 @@ def request_body(request: ModelRequest) -> dict[str, Any]:
     body["stream"] = True
     body["include"] = ["reasoning.encrypted_content"] if request.reasoning is not None else []
     body["prompt_cache_key"] = request.thread_id
+    if request.output_schema is not None:
+        body["text"] = {
+            "format": {
+                "type": "json_schema",
+                "strict": True,
+                "schema": request.output_schema,
+                "name": "codex_output_schema",
+            }
+        }
     return body
 
 
