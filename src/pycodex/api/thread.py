@@ -249,6 +249,7 @@ class _Threads:
         import json
 
         from ..core.threads import TokenTotals
+        from ..core.turn import token_count_record, usage_notes
         from ..model.events import TokenUsage
         from ..store import records
 
@@ -274,26 +275,8 @@ class _Threads:
         estimate = TokenUsage(total_tokens=size)
         totals = thread.tokens or TokenTotals(TokenUsage(), estimate)
         thread.tokens = TokenTotals(totals.total, estimate)
-        await thread.writer.append(
-            records.token_count(
-                thread.tokens.total_record(),
-                thread.tokens.last_record(),
-                model_context_window=258_400,
-            )
-        )
-        self.app.notify(
-            "thread/tokenUsage/updated",
-            {
-                "threadId": thread_id,
-                "turnId": op_id,
-                "tokenUsage": {
-                    "total": thread.tokens.total_wire(),
-                    "last": thread.tokens.last_wire(),
-                    "modelContextWindow": 258_400,
-                },
-            },
-        )
-        self.app.notify("account/rateLimits/updated", {"rateLimits": thread.rate_limits_wire()})
+        await thread.writer.append(token_count_record(thread))
+        usage_notes(thread, op_id, self.app.notify)
         return {"thread": thread.to_wire(include_turns=True)}
 
     # -- settings -------------------------------------------------------------------------

@@ -98,6 +98,35 @@ def _text_of(item: JsonObject) -> str:
     )
 
 
+def token_count_record(thread: LoadedThread) -> records.RolloutItem:
+    """The thread's usage so far as a rollout `token_count` (info null until known)."""
+    totals = thread.tokens
+    if totals is None:
+        return records.token_count()
+    return records.token_count(
+        totals.total_record(), totals.last_record(), model_context_window=MODEL_CONTEXT_WINDOW
+    )
+
+
+def usage_notes(thread: LoadedThread, turn_id: str, emit: Emit) -> None:
+    """What 0.94 derives from each token_count: usage (once known), then rate limits."""
+    totals = thread.tokens
+    if totals is not None:
+        emit(
+            "thread/tokenUsage/updated",
+            {
+                "threadId": thread.thread_id,
+                "turnId": turn_id,
+                "tokenUsage": {
+                    "total": totals.total_wire(),
+                    "last": totals.last_wire(),
+                    "modelContextWindow": MODEL_CONTEXT_WINDOW,
+                },
+            },
+        )
+    emit("account/rateLimits/updated", {"rateLimits": thread.rate_limits_wire()})
+
+
 class TurnRun:
     """State of one running turn; `run()` is the task the thread keeps for interrupts."""
 
@@ -123,6 +152,17 @@ class TurnRun:
     def note(self, method: str, params: JsonObject) -> None:
         self._emit(method, params)
 
+    def _error(self, error: JsonObject, *, will_retry: bool) -> None:
+        self.note(
+            "error",
+            {
+                "error": error,
+                "willRetry": will_retry,
+                "threadId": self.thread.thread_id,
+                "turnId": self.turn_id,
+            },
+        )
+
     def _item(self, method: str, item: JsonObject) -> None:
         self.note(method, {"item": item, "threadId": self.thread.thread_id, "turnId": self.turn_id})
 
@@ -139,15 +179,7 @@ class TurnRun:
                 await self._sample()
         except ModelError as exc:
             status, error = "failed", exc.to_wire()
-            self.note(
-                "error",
-                {
-                    "error": error,
-                    "willRetry": False,
-                    "threadId": self.thread.thread_id,
-                    "turnId": self.turn_id,
-                },
-            )
+            self._error(error, will_retry=False)
         except asyncio.CancelledError:
             status = "interrupted"
             await asyncio.shield(self._interrupted())
@@ -159,15 +191,7 @@ class TurnRun:
                 "codexErrorInfo": "other",
                 "additionalDetails": None,
             }
-            self.note(
-                "error",
-                {
-                    "error": error,
-                    "willRetry": False,
-                    "threadId": self.thread.thread_id,
-                    "turnId": self.turn_id,
-                },
-            )
+            self._error(error, will_retry=False)
         finally:
             self.thread.running = None
             self.note(
@@ -212,30 +236,10 @@ class TurnRun:
         await self._append(*rollout)
 
     def _token_count(self) -> records.RolloutItem:
-        totals = self.thread.tokens
-        if totals is None:
-            return records.token_count()
-        return records.token_count(
-            totals.total_record(), totals.last_record(), model_context_window=MODEL_CONTEXT_WINDOW
-        )
+        return token_count_record(self.thread)
 
     def _usage_notes(self) -> None:
-        """What 0.94 derives from each token_count: usage (once known), then rate limits."""
-        totals = self.thread.tokens
-        if totals is not None:
-            self.note(
-                "thread/tokenUsage/updated",
-                {
-                    "threadId": self.thread.thread_id,
-                    "turnId": self.turn_id,
-                    "tokenUsage": {
-                        "total": totals.total_wire(),
-                        "last": totals.last_wire(),
-                        "modelContextWindow": MODEL_CONTEXT_WINDOW,
-                    },
-                },
-            )
-        self.note("account/rateLimits/updated", {"rateLimits": self.thread.rate_limits_wire()})
+        usage_notes(self.thread, self.turn_id, self._emit)
 
     async def _sample(self) -> None:
         thread = self.thread
@@ -326,15 +330,7 @@ class TurnRun:
             await self._append(self._token_count())
             self._usage_notes()
         elif isinstance(event, Retrying):
-            self.note(
-                "error",
-                {
-                    "error": event.error.to_wire(),
-                    "willRetry": True,
-                    "threadId": thread.thread_id,
-                    "turnId": self.turn_id,
-                },
-            )
+            self._error(event.error.to_wire(), will_retry=True)
 
     async def _item_done(self, item: JsonObject) -> None:
         kind = item.get("type")
